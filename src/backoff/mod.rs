@@ -1,0 +1,70 @@
+//! Backoff schedules: how long to wait between attempts.
+//!
+//! [`Exponential`], [`Fixed`] and [`Fibonacci`] are `Clone` iterators of [`Duration`]s with
+//! the same chainable setters: `max_delay` (the cap), `max_retries` (how many delays;
+//! [`DEFAULT_MAX_RETRIES`] unless set), `forever` (no count limit), `max_total_delay`,
+//! `jitter` and `seed`. A schedule of `n` delays allows `n + 1` attempts.
+//!
+//! Every schedule also has a text form for configuration files and environment variables:
+//! `Display` prints it and `FromStr` reads it back.
+//!
+//! ```
+//! use persevere::{Exponential, Jitter};
+//! use std::time::Duration;
+//!
+//! let from_env = "exponential(initial=100ms, factor=2, max_delay=5s, max_retries=6, jitter=full)";
+//! let schedule: Exponential = from_env.parse()?;
+//! assert_eq!(schedule.to_string(), from_env);
+//! assert!(schedule.worst_case_total() <= Duration::from_millis(100 + 200 + 400 + 800 + 1600 + 3200));
+//! # Ok::<(), persevere::ParseError>(())
+//! ```
+//!
+//! Delay math saturates: any setting, any number of steps, gives a delay between zero and
+//! [`Duration::MAX`], never a panic or a wrapped value.
+
+use core::fmt;
+use core::time::Duration;
+
+mod engine;
+mod exponential;
+mod fibonacci;
+mod fixed;
+mod jitter;
+mod math;
+#[cfg(feature = "std")]
+mod text;
+
+pub use engine::DEFAULT_MAX_RETRIES;
+pub use exponential::Exponential;
+pub use fibonacci::Fibonacci;
+pub use fixed::Fixed;
+pub use jitter::Jitter;
+#[cfg(feature = "std")]
+pub use text::ParseError;
+
+/// A setting no schedule accepts; setters panic with its message, parsing returns it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Invalid {
+    Factor(f64),
+    CapBelowInitial { cap: Duration, initial: Duration },
+}
+
+impl Invalid {
+    pub(crate) fn check_factor(factor: f64) -> Result<f64, Invalid> {
+        // `>= 1.0` is false for NaN, so one comparison refuses both.
+        if factor >= 1.0 && factor.is_finite() { Ok(factor) } else { Err(Invalid::Factor(factor)) }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invalid::Factor(x) => {
+                write!(f, "invalid factor {x}: expected a finite number of at least 1")
+            }
+            Invalid::CapBelowInitial { cap, initial } => {
+                write!(f, "invalid max_delay {cap:?}: it is below the initial delay {initial:?}")
+            }
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! The text form of schedules: `exponential(initial=100ms, factor=2, max_retries=5)`.
+//!
+//! One syntax for `Display` and `FromStr`, so a schedule printed to a config file reads back
+//! as the same schedule. Keys are the setter names; durations take a unit (`ns`, `us`, `ms`,
+//! `s`, `m`, `h`) and may have a decimal fraction (`1.5s`).
+
+use core::fmt;
+use core::str::FromStr;
+use core::time::Duration;
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+use super::engine::{Engine, Growth};
+use super::{Exponential, Fibonacci, Fixed, Invalid, Jitter};
+
+/// Why a schedule's text form could not be read, and where.
+///
+/// ```
+/// use persevere::Exponential;
+///
+/// let err = "exponential(initial=100ms, factor=0.5)".parse::<Exponential>().unwrap_err();
+/// assert_eq!(err.token(), "0.5");
+/// assert_eq!(err.position(), 34);
+/// assert_eq!(
+///     err.to_string(),
+///     "at byte 34, \"0.5\": invalid factor 0.5: expected a finite number of at least 1",
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    position: usize,
+    token: String,
+    problem: String,
+}
+
+impl ParseError {
+    fn new(position: usize, token: &str, problem: impl ToString) -> Self {
+        ParseError { position, token: token.to_string(), problem: problem.to_string() }
+    }
+
+    /// The byte offset of the offending token in the input.
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    /// The offending token (empty when the input ended too early).
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at byte {}, {:?}: {}", self.position, self.token, self.problem)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A piece of the input and where it starts.
+#[derive(Clone, Copy)]
+struct Token<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Token<'a> {
+    fn error(self, problem: impl ToString) -> ParseError {
+        ParseError::new(self.at, self.text, problem)
+    }
+}
+
+/// Trims `s` (which starts at byte `at` of the input) to a token.
+fn token<'a>(input: &'a str, s: &str) -> Token<'a> {
+    let trimmed = s.trim();
+    let lead = s.len() - s.trim_start().len();
+    let at = s.as_ptr() as usize - input.as_ptr() as usize + lead;
+    Token { text: &input[at..at + trimmed.len()], at }
+}
+
+/// Splits `name(key=value, …)` into its name and its pairs.
+fn split_call(input: &str) -> Result<(Token<'_>, Vec<(Token<'_>, Token<'_>)>), ParseError> {
+    let whole = token(input, input);
+    let Some(open) = input.find('(') else {
+        return Err(whole.error("expected a schedule such as exponential(initial=100ms)"));
+    };
+    let name = token(input, &input[..open]);
+    let rest = input[open + 1..].trim_end();
+    let Some(body) = rest.strip_suffix(')') else {
+        let end = token(input, &input[input.len()..]);
+        return Err(end.error("expected `)` at the end"));
+    };
+    let mut pairs = Vec::new();
+    if body.trim().is_empty() {
+        return Ok((name, pairs));
+    }
+    for item in body.split(',') {
+        let item_token = token(input, item);
+        let Some(eq) = item.find('=') else {
+            return Err(item_token.error("expected key=value"));
+        };
+        pairs.push((token(input, &item[..eq]), token(input, &item[eq + 1..])));
+    }
+    Ok((name, pairs))
+}
+
+/// The settings every schedule shares, read from the pairs the schedule did not claim.
+fn apply_common<G: Growth>(
+    engine: &mut Engine<G>,
+    key: Token<'_>,
+    value: Token<'_>,
+) -> Result<(), ParseError> {
+    match key.text {
+        "max_delay" => {
+            let cap = parse_duration(value)?;
+            engine.set_cap(cap).map_err(|e| value.error(e))?;
+        }
+        "max_retries" => match value.text {
+            "forever" => engine.set_max_retries(None),
+            n => {
+                let n = n.parse().map_err(|_| {
+                    value.error("invalid max_retries: expected a whole number or `forever`")
+                })?;
+                engine.set_max_retries(Some(n));
+            }
+        },
+        "max_total_delay" => engine.set_max_total(Some(parse_duration(value)?)),
+        "jitter" => {
+            let jitter = Jitter::from_keyword(value.text).ok_or_else(|| {
+                value.error("invalid jitter: expected none, full, equal or decorrelated")
+            })?;
+            engine.set_jitter(jitter);
+        }
+        "seed" => {
+            let seed = value
+                .text
+                .parse()
+                .map_err(|_| value.error("invalid seed: expected a whole number"))?;
+            engine.set_seed(seed);
+        }
+        _ => return Err(key.error("unknown setting")),
+    }
+    Ok(())
+}
+
+/// Reads `name(first=…, …)`: the schedule's first setting, then the rest in any order.
+fn parse_schedule<'a, G: Growth>(
+    input: &'a str,
+    name: &str,
+    first: &str,
+    build: impl FnOnce(Duration) -> Engine<G>,
+    mut own: impl FnMut(&mut Engine<G>, Token<'a>, Token<'a>) -> Result<bool, ParseError>,
+) -> Result<Engine<G>, ParseError> {
+    let (found, pairs) = split_call(input)?;
+    if found.text != name {
+        return Err(found.error(format_args!("expected `{name}`")));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, _) in &pairs {
+        if seen.contains(&key.text) {
+            return Err(key.error("setting given twice"));
+        }
+        seen.push(key.text);
+    }
+    let Some(&(_, initial)) = pairs.iter().find(|(k, _)| k.text == first) else {
+        return Err(found.error(format_args!("missing setting `{first}`")));
+    };
+    let mut engine = build(parse_duration(initial)?);
+    // The cap is checked against the initial delay, so the order of keys must not matter.
+    for &(key, value) in pairs.iter().filter(|(k, _)| k.text != first) {
+        if !own(&mut engine, key, value)? {
+            apply_common(&mut engine, key, value)?;
+        }
+    }
+    Ok(engine)
+}
+
+fn no_own_settings<G>(_: &mut Engine<G>, _: Token<'_>, _: Token<'_>) -> Result<bool, ParseError> {
+    Ok(false)
+}
+
+impl FromStr for Exponential {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let engine = parse_schedule(
+            s,
+            "exponential",
+            "initial",
+            |d| Exponential::new(d).engine,
+            |engine, key, value| {
+                if key.text != "factor" {
+                    return Ok(false);
+                }
+                let factor: f64 = value
+                    .text
+                    .parse()
+                    .map_err(|_| value.error("invalid factor: expected a number"))?;
+                engine.growth.factor = Invalid::check_factor(factor).map_err(|e| value.error(e))?;
+                Ok(true)
+            },
+        )?;
+        Ok(Exponential { engine })
+    }
+}
+
+impl FromStr for Fixed {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let engine =
+            parse_schedule(s, "fixed", "delay", |d| Fixed::new(d).engine, no_own_settings)?;
+        Ok(Fixed { engine })
+    }
+}
+
+impl FromStr for Fibonacci {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let engine = parse_schedule(
+            s,
+            "fibonacci",
+            "initial",
+            |d| Fibonacci::new(d).engine,
+            no_own_settings,
+        )?;
+        Ok(Fibonacci { engine })
+    }
+}
+
+/// Writes the settings that differ from the defaults, `max_retries` always.
+fn write_common<G: Growth>(f: &mut fmt::Formatter<'_>, engine: &Engine<G>) -> fmt::Result {
+    if engine.cap != Duration::MAX {
+        write!(f, ", max_delay={}", DurationText(engine.cap))?;
+    }
+    match engine.max_retries {
+        Some(n) => write!(f, ", max_retries={n}")?,
+        None => f.write_str(", max_retries=forever")?,
+    }
+    if let Some(total) = engine.max_total {
+        write!(f, ", max_total_delay={}", DurationText(total))?;
+    }
+    if engine.jitter != Jitter::None {
+        write!(f, ", jitter={}", engine.jitter)?;
+    }
+    if let Some(seed) = engine.seed {
+        write!(f, ", seed={seed}")?;
+    }
+    f.write_str(")")
+}
+
+/// Prints the schedule's settings (not its progress) in the syntax `FromStr` reads.
+impl fmt::Display for Exponential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let law = &self.engine.growth;
+        write!(f, "exponential(initial={}, factor={}", DurationText(law.initial), law.factor)?;
+        write_common(f, &self.engine)
+    }
+}
+
+/// Prints the schedule's settings (not its progress) in the syntax `FromStr` reads.
+impl fmt::Display for Fixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "fixed(delay={}", DurationText(self.engine.growth.delay))?;
+        write_common(f, &self.engine)
+    }
+}
+
+/// Prints the schedule's settings (not its progress) in the syntax `FromStr` reads.
+impl fmt::Display for Fibonacci {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "fibonacci(initial={}", DurationText(self.engine.growth.initial))?;
+        write_common(f, &self.engine)
+    }
+}
+
+const UNITS: [(&str, u128); 6] = [
+    ("h", 3_600_000_000_000),
+    ("m", 60_000_000_000),
+    ("s", 1_000_000_000),
+    ("ms", 1_000_000),
+    ("us", 1_000),
+    ("ns", 1),
+];
+
+/// A duration in the largest unit that divides it exactly: `1500ms`, `2m`, `7ns`.
+struct DurationText(Duration);
+
+impl fmt::Display for DurationText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let nanos = self.0.as_nanos();
+        if nanos == 0 {
+            return f.write_str("0s");
+        }
+        let (unit, size) =
+            UNITS.into_iter().find(|&(_, size)| nanos % size == 0).unwrap_or(("ns", 1));
+        write!(f, "{}{unit}", nanos / size)
+    }
+}
+
+/// Reads `250ms`, `1.5s`, `2m`, `0.25h`; refuses fractions finer than a nanosecond and
+/// values beyond `Duration::MAX`.
+fn parse_duration(t: Token<'_>) -> Result<Duration, ParseError> {
+    let bad = |why: &str| t.error(format_args!("invalid duration: {why}"));
+    let text = t.text;
+    let digits_end = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let unit = if unit == "µs" { "us" } else { unit };
+    let Some(&(_, size)) = UNITS.iter().find(|(name, _)| *name == unit) else {
+        return Err(bad("expected a number and a unit (ns, us, ms, s, m, h), like 100ms or 1.5s"));
+    };
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && frac.is_empty() || frac.contains('.') {
+        return Err(bad("expected a number before the unit"));
+    }
+    let too_big = || bad("too large");
+    let mut nanos: u128 = 0;
+    for d in whole.bytes() {
+        nanos = nanos
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u128::from(d - b'0')))
+            .ok_or_else(too_big)?;
+    }
+    nanos = nanos.checked_mul(size).ok_or_else(too_big)?;
+    let mut place = size;
+    for d in frac.bytes() {
+        let digit = u128::from(d - b'0');
+        if place % 10 != 0 {
+            if digit != 0 {
+                return Err(bad("finer than a nanosecond"));
+            }
+            continue;
+        }
+        place /= 10;
+        nanos = nanos.checked_add(digit * place).ok_or_else(too_big)?;
+    }
+    let secs = u64::try_from(nanos / 1_000_000_000).map_err(|_| too_big())?;
+    Ok(Duration::new(secs, (nanos % 1_000_000_000) as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dur(s: &str) -> Result<Duration, ParseError> {
+        parse_duration(Token { text: s, at: 0 })
+    }
+
+    #[test]
+    fn durations_read_back_what_they_print() {
+        for d in [
+            Duration::ZERO,
+            Duration::from_nanos(7),
+            Duration::from_millis(1500),
+            Duration::from_secs(120),
+            Duration::from_secs(7200),
+            Duration::new(1, 1),
+            Duration::MAX,
+        ] {
+            let text = DurationText(d).to_string();
+            assert_eq!(dur(&text), Ok(d), "{text}");
+        }
+        assert_eq!(DurationText(Duration::from_millis(1500)).to_string(), "1500ms");
+        assert_eq!(DurationText(Duration::ZERO).to_string(), "0s");
+    }
+
+    #[test]
+    fn durations_accept_fractions_and_refuse_nonsense() {
+        assert_eq!(dur("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(dur("0.25h"), Ok(Duration::from_secs(900)));
+        assert_eq!(dur(".5ms"), Ok(Duration::from_micros(500)));
+        assert_eq!(dur("1.0ns"), Ok(Duration::from_nanos(1)));
+        assert_eq!(
+            dur("1.5ns").unwrap_err().to_string(),
+            "at byte 0, \"1.5ns\": invalid duration: finer than a nanosecond"
+        );
+        for bad in [
+            "",
+            "ms",
+            "10",
+            "10 parsecs",
+            "1.2.3s",
+            ".s",
+            "-1s",
+            "99999999999999999999999999999999h",
+        ] {
+            assert!(dur(bad).is_err(), "{bad:?} parsed");
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Retry fallible work.
+//!
+//! persevere splits retrying into two ideas that compose:
+//!
+//! * **schedules** say how long to wait between attempts. [`Exponential`], [`Fixed`] and
+//!   [`Fibonacci`] are plain `Iterator<Item = Duration>`s with optional [`Jitter`]; any
+//!   `IntoIterator<Item = Duration>` (an array, `iter::repeat(d).take(3)`) is a schedule too.
+//! * **adapters** run an operation until it succeeds, a schedule runs out, or an error is not
+//!   worth retrying: `blocking::retry` on a thread, `future::retry` in any async executor.
+//!
+//! ```
+//! use persevere::{Exponential, Jitter};
+//! use std::time::Duration;
+//!
+//! let schedule = Exponential::new(Duration::from_millis(100))
+//!     .max_delay(Duration::from_secs(1))
+//!     .max_retries(5);
+//! let delays: Vec<Duration> = schedule.collect();
+//! assert_eq!(delays, [100, 200, 400, 800, 1000].map(Duration::from_millis));
+//!
+//! // Jitter spreads clients apart; every delay stays within its unjittered step.
+//! let jittered = Exponential::new(Duration::from_millis(100)).jitter(Jitter::Full);
+//! for (delay, step) in jittered.zip([100, 200, 400].map(Duration::from_millis)) {
+//!     assert!(delay <= step);
+//! }
+//! ```
+//!
+//! # Features
+//!
+//! * `std` (default): the retry adapters and everything that needs a clock. Without it the
+//!   schedules still build for `no_std` targets; jitter then draws from a fixed seed unless
+//!   you call `seed`, so give each client its own seed there.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod backoff;
+
+#[cfg(feature = "std")]
+pub use backoff::ParseError;
+pub use backoff::{Exponential, Fibonacci, Fixed, Jitter};
