@@ -36,6 +36,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backoff;
+#[cfg(feature = "std")]
+pub mod breaker;
+#[cfg(feature = "std")]
+pub mod budget;
+#[cfg(feature = "std")]
+pub mod classify;
+#[cfg(feature = "std")]
+pub mod clock;
 
 #[cfg(feature = "std")]
 pub use backoff::ParseError;
