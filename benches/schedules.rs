@@ -1,0 +1,470 @@
+//! The cost of drawing delays from a schedule, persevere beside its peers, in one run.
+//!
+//! ```text
+//! cargo bench --bench schedules
+//! ```
+//!
+//! Every benchmark builds a fresh schedule outside the timed region, then times drawing
+//! [`DELAYS`] delays from it, each through `black_box`. Divan reports the time of one such
+//! iteration, so **the cost of one delay is the reported time divided by 16** (the
+//! `item/s` line is the same figure as a throughput).
+//!
+//! The settings are the same everywhere: 10 ms initial delay, factor 2, cap 10 s, 16 delays.
+//! Exponential reaches the cap at the 11th delay, so growth and the capped tail are both
+//! timed; Fibonacci reaches 9.87 s at the 16th delay and never touches the cap.
+//!
+//! Groups are `schedule / jitter / crate`. A peer appears only where it has the same
+//! schedule and jitter; the rows whose name ends in `_nearest` run the peer's only jitter,
+//! which has a different formula but the same work (one uniform draw, scaled into a band
+//! around the step), and are there for a sense of scale, not as an equal. A peer without
+//! even that (no decorrelated jitter, no Fibonacci) has no row.
+//!
+//! What each peer row measures, beyond `next()`:
+//! * `backoff`: `next_backoff()` always asks its clock for the time and draws a random
+//!   number, even without jitter or an elapsed-time limit. The clock here is frozen (it
+//!   returns a stored instant), so the row times the crate's arithmetic, not the OS clock.
+//! * `relentless`: a `Wait` is a pure function of a `RetryState`; the row times the
+//!   caller's loop that builds the state (attempt number, previous delay) and asks it.
+//! * `tokio_retry`: its schedules are infinite iterators of whole milliseconds, limited the
+//!   way its docs show, with `.take(n)`; the initial delay is `from_millis(2).factor(5)`
+//!   (2 is also its growth factor). Its jitter is a function mapped over the iterator
+//!   (`.map(jitter)`), uniform in `[0, step)`, drawn from `rand`'s thread-local generator.
+//! * `exponential_backoff`: its iterator yields `Option<Duration>` and spends its last
+//!   item on `None` ("give up"), so it is built with 17 attempts to yield 16 delays.
+
+use core::time::Duration;
+use std::hint::black_box;
+use std::time::Instant;
+
+use divan::Bencher;
+use divan::counter::ItemsCount;
+
+fn main() {
+    divan::main();
+}
+
+/// Delays drawn per timed iteration.
+const DELAYS: usize = 16;
+const INITIAL: Duration = Duration::from_millis(10);
+const CAP: Duration = Duration::from_secs(10);
+const FACTOR: f64 = 2.0;
+
+/// Times `DELAYS` calls of `next()` on fresh iterators built by `make`.
+fn iterate<I: Iterator>(bencher: Bencher, make: impl Fn() -> I) {
+    bencher.counter(ItemsCount::new(DELAYS)).with_inputs(make).bench_local_refs(|schedule| {
+        // Opaque, so nothing about the schedule is folded at compile time. Taken by
+        // reference, so neither moving nor dropping the schedule is timed.
+        let schedule = black_box(schedule);
+        for _ in 0..DELAYS {
+            black_box(schedule.next());
+        }
+    });
+}
+
+/// The same for `backoff`, whose schedules are not iterators.
+fn backoff_crate<B: backoff::backoff::Backoff>(bencher: Bencher, make: impl Fn() -> B) {
+    bencher.counter(ItemsCount::new(DELAYS)).with_inputs(make).bench_local_refs(|schedule| {
+        let schedule = black_box(schedule);
+        for _ in 0..DELAYS {
+            black_box(schedule.next_backoff());
+        }
+    });
+}
+
+/// The same for `relentless`, whose waits are functions of the retry state: the loop keeps
+/// the attempt number and the previous delay, as its retry engine does.
+fn relentless_crate<W: relentless::Wait>(bencher: Bencher, make: impl Fn() -> W) {
+    bencher.counter(ItemsCount::new(DELAYS)).with_inputs(make).bench_local_refs(|wait| {
+        let wait = black_box(&*wait);
+        let mut previous = None;
+        for attempt in 1..=DELAYS as u32 {
+            let state = relentless::RetryState::for_attempt(attempt).with_previous_delay(previous);
+            let delay = wait.next_wait(black_box(&state));
+            previous = Some(black_box(delay));
+        }
+    });
+}
+
+/// A `backoff` clock that always says the same time, so its rows time no system call.
+#[derive(Clone, Debug)]
+struct FrozenClock(Instant);
+
+impl Default for FrozenClock {
+    fn default() -> Self {
+        FrozenClock(Instant::now())
+    }
+}
+
+impl backoff::Clock for FrozenClock {
+    fn now(&self) -> Instant {
+        self.0
+    }
+}
+
+/// `backoff`'s exponential schedule; `randomization` 0 turns its jitter off.
+fn backoff_exponential(
+    randomization: f64,
+) -> backoff::exponential::ExponentialBackoff<FrozenClock> {
+    backoff::exponential::ExponentialBackoffBuilder::<FrozenClock>::new()
+        .with_initial_interval(INITIAL)
+        .with_multiplier(FACTOR)
+        .with_max_interval(CAP)
+        .with_randomization_factor(randomization)
+        .with_max_elapsed_time(None)
+        .build()
+}
+
+/// `exponential-backoff` with `factor` and `jitter` (a ± fraction of the step; 0 is none).
+fn exponential_backoff(factor: u32, jitter: f32) -> exponential_backoff::IntoIter {
+    let mut b = exponential_backoff::Backoff::new(DELAYS as u32 + 1, INITIAL, CAP);
+    b.set_factor(factor);
+    b.set_jitter(jitter);
+    b.into_iter()
+}
+
+fn backon_exponential() -> backon::ExponentialBuilder {
+    backon::ExponentialBuilder::new()
+        .with_min_delay(INITIAL)
+        .with_factor(FACTOR as f32)
+        .with_max_delay(CAP)
+        .with_max_times(DELAYS)
+}
+
+fn backon_fibonacci() -> backon::FibonacciBuilder {
+    backon::FibonacciBuilder::new()
+        .with_min_delay(INITIAL)
+        .with_max_delay(CAP)
+        .with_max_times(DELAYS)
+}
+
+fn backon_constant() -> backon::ConstantBuilder {
+    backon::ConstantBuilder::new().with_delay(INITIAL).with_max_times(DELAYS)
+}
+
+fn tokio_retry_exponential() -> tokio_retry::strategy::ExponentialBackoff {
+    // 2 ms * 5 = 10 ms, then doubling: its base is also its growth factor.
+    tokio_retry::strategy::ExponentialBackoff::from_millis(2).factor(5).max_delay(CAP)
+}
+
+fn tokio_retry_fibonacci() -> tokio_retry::strategy::FibonacciBackoff {
+    tokio_retry::strategy::FibonacciBackoff::from_millis(10).max_delay(CAP)
+}
+
+fn tokio_retry_fixed() -> tokio_retry::strategy::FixedInterval {
+    tokio_retry::strategy::FixedInterval::new(INITIAL)
+}
+
+mod exponential {
+    use super::*;
+    use backon::BackoffBuilder;
+    use persevere::{Exponential, Jitter};
+    use relentless::Wait;
+
+    fn persevere(jitter: Jitter) -> Exponential {
+        Exponential::new(INITIAL)
+            .factor(FACTOR)
+            .max_delay(CAP)
+            .max_retries(DELAYS as u32)
+            .jitter(jitter)
+    }
+
+    /// The exact unjittered sequence 10 ms, 20 ms, … 5.12 s, then 10 s six times.
+    mod none {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::None));
+        }
+
+        /// f32 seconds, so its steps are approximate.
+        #[divan::bench]
+        fn backon(b: Bencher) {
+            iterate(b, || backon_exponential().build());
+        }
+
+        /// f64 nanoseconds; still draws a random number it then multiplies by zero.
+        #[divan::bench]
+        fn backoff(b: Bencher) {
+            backoff_crate(b, || backoff_exponential(0.0));
+        }
+
+        #[divan::bench]
+        fn exponential_backoff(b: Bencher) {
+            iterate(b, || super::exponential_backoff(2, 0.0));
+        }
+
+        /// Computes `initial * 2^(attempt - 1)` from scratch each time, then caps.
+        #[divan::bench]
+        fn relentless(b: Bencher) {
+            relentless_crate(b, || relentless::wait::exponential(INITIAL).cap(CAP));
+        }
+
+        /// Whole milliseconds in a u64.
+        #[divan::bench]
+        fn tokio_retry(b: Bencher) {
+            iterate(b, || tokio_retry_exponential().take(DELAYS));
+        }
+    }
+
+    /// Uniform in [0, s_k].
+    mod full {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::Full));
+        }
+
+        /// Jitter after the cap, so the range is [0, min(cap, s_k)] as in persevere.
+        #[divan::bench]
+        fn relentless(b: Bencher) {
+            relentless_crate(b, || relentless::wait::exponential(INITIAL).cap(CAP).full_jitter());
+        }
+
+        /// Draws from `rand`'s thread-local generator.
+        #[divan::bench]
+        fn tokio_retry(b: Bencher) {
+            iterate(b, || {
+                tokio_retry_exponential().map(tokio_retry::strategy::jitter).take(DELAYS)
+            });
+        }
+    }
+
+    /// s_k / 2 + uniform in [0, s_k / 2].
+    mod equal {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::Equal));
+        }
+
+        #[divan::bench]
+        fn relentless(b: Bencher) {
+            relentless_crate(b, || relentless::wait::exponential(INITIAL).cap(CAP).equal_jitter());
+        }
+
+        /// s_k + uniform in [0, s_k): backon's only jitter.
+        #[divan::bench]
+        fn backon_nearest(b: Bencher) {
+            iterate(b, || backon_exponential().with_jitter().build());
+        }
+
+        /// Uniform in [s_k / 2, 3 s_k / 2] (its default randomization factor 0.5).
+        #[divan::bench]
+        fn backoff_nearest(b: Bencher) {
+            backoff_crate(b, || backoff_exponential(0.5));
+        }
+
+        /// s_k ± up to 30 % in whole percent (its default jitter), then clamped to
+        /// [initial, cap].
+        #[divan::bench]
+        fn exponential_backoff_nearest(b: Bencher) {
+            iterate(b, || super::exponential_backoff(2, 0.3));
+        }
+    }
+
+    /// Uniform in [initial, min(cap, 3 d_(k-1))]: the growth law is replaced.
+    mod decorrelated {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::Decorrelated));
+        }
+
+        /// Uniform in [initial, 3 d_(k-1)], then clamped to the cap.
+        #[divan::bench]
+        fn relentless(b: Bencher) {
+            relentless_crate(b, || relentless::wait::decorrelated_jitter(INITIAL).cap(CAP));
+        }
+    }
+}
+
+/// Peers without a Fibonacci schedule (backoff, exponential-backoff, relentless) have no
+/// rows here.
+mod fibonacci {
+    use super::*;
+    use backon::BackoffBuilder;
+    use persevere::{Fibonacci, Jitter};
+    use relentless::Wait;
+
+    fn persevere(jitter: Jitter) -> Fibonacci {
+        Fibonacci::new(INITIAL).max_delay(CAP).max_retries(DELAYS as u32).jitter(jitter)
+    }
+
+    /// 10 ms, 10 ms, 20 ms, 30 ms, … 9.87 s.
+    mod none {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::None));
+        }
+
+        #[divan::bench]
+        fn backon(b: Bencher) {
+            iterate(b, || backon_fibonacci().build());
+        }
+
+        /// Whole milliseconds in a u64.
+        #[divan::bench]
+        fn tokio_retry(b: Bencher) {
+            iterate(b, || tokio_retry_fibonacci().take(DELAYS));
+        }
+    }
+
+    mod full {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::Full));
+        }
+
+        #[divan::bench]
+        fn tokio_retry(b: Bencher) {
+            iterate(b, || tokio_retry_fibonacci().map(tokio_retry::strategy::jitter).take(DELAYS));
+        }
+    }
+
+    mod equal {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::Equal));
+        }
+
+        /// s_k + initial * uniform[0, 1): backon's only jitter on Fibonacci.
+        #[divan::bench]
+        fn backon_nearest(b: Bencher) {
+            iterate(b, || backon_fibonacci().with_jitter().build());
+        }
+    }
+
+    /// The same formula as every decorrelated row (it replaces the Fibonacci growth);
+    /// relentless's decorrelated jitter is its own schedule, so it stands here too.
+    mod decorrelated {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::Decorrelated));
+        }
+
+        #[divan::bench]
+        fn relentless(b: Bencher) {
+            relentless_crate(b, || relentless::wait::decorrelated_jitter(INITIAL).cap(CAP));
+        }
+    }
+}
+
+mod fixed {
+    use super::*;
+    use backon::BackoffBuilder;
+    use persevere::{Fixed, Jitter};
+    use relentless::Wait;
+
+    fn persevere(jitter: Jitter) -> Fixed {
+        Fixed::new(INITIAL).max_delay(CAP).max_retries(DELAYS as u32).jitter(jitter)
+    }
+
+    /// 10 ms, 16 times.
+    mod none {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::None));
+        }
+
+        #[divan::bench]
+        fn backon(b: Bencher) {
+            iterate(b, || backon_constant().build());
+        }
+
+        /// `backoff::backoff::Constant`: no count limit, no clock.
+        #[divan::bench]
+        fn backoff(b: Bencher) {
+            backoff_crate(b, || backoff::backoff::Constant::new(INITIAL));
+        }
+
+        /// Factor 1: its exponential schedule is its only way to a constant delay.
+        #[divan::bench]
+        fn exponential_backoff(b: Bencher) {
+            iterate(b, || super::exponential_backoff(1, 0.0));
+        }
+
+        #[divan::bench]
+        fn relentless(b: Bencher) {
+            relentless_crate(b, || relentless::wait::fixed(INITIAL));
+        }
+
+        #[divan::bench]
+        fn tokio_retry(b: Bencher) {
+            iterate(b, || tokio_retry_fixed().take(DELAYS));
+        }
+    }
+
+    mod full {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::Full));
+        }
+
+        #[divan::bench]
+        fn relentless(b: Bencher) {
+            relentless_crate(b, || relentless::wait::fixed(INITIAL).full_jitter());
+        }
+
+        #[divan::bench]
+        fn tokio_retry(b: Bencher) {
+            iterate(b, || tokio_retry_fixed().map(tokio_retry::strategy::jitter).take(DELAYS));
+        }
+    }
+
+    mod equal {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::Equal));
+        }
+
+        #[divan::bench]
+        fn relentless(b: Bencher) {
+            relentless_crate(b, || relentless::wait::fixed(INITIAL).equal_jitter());
+        }
+
+        /// s + uniform in [0, s): backon's only jitter.
+        #[divan::bench]
+        fn backon_nearest(b: Bencher) {
+            iterate(b, || backon_constant().with_jitter().build());
+        }
+
+        /// s ± up to 30 % in whole percent, clamped to [initial, cap].
+        #[divan::bench]
+        fn exponential_backoff_nearest(b: Bencher) {
+            iterate(b, || super::exponential_backoff(1, 0.3));
+        }
+    }
+
+    /// With decorrelated jitter the fixed delay is the lower bound of a growing range.
+    mod decorrelated {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::Decorrelated));
+        }
+
+        #[divan::bench]
+        fn relentless(b: Bencher) {
+            relentless_crate(b, || relentless::wait::decorrelated_jitter(INITIAL).cap(CAP));
+        }
+    }
+}
