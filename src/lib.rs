@@ -37,6 +37,8 @@
 
 pub mod backoff;
 #[cfg(feature = "std")]
+pub mod blocking;
+#[cfg(feature = "std")]
 pub mod breaker;
 #[cfg(feature = "std")]
 pub mod budget;
@@ -44,7 +46,17 @@ pub mod budget;
 pub mod classify;
 #[cfg(feature = "std")]
 pub mod clock;
+#[cfg(feature = "std")]
+mod decide;
+#[cfg(feature = "std")]
+pub mod future;
+#[cfg(feature = "std")]
+pub mod policy;
+#[cfg(feature = "std")]
+mod scope;
 
 #[cfg(feature = "std")]
 pub use backoff::ParseError;
+#[cfg(feature = "std")]
+pub use policy::{Attempt, Policy, Report, Stop};
 pub use backoff::{Exponential, Fibonacci, Fixed, Jitter};

@@ -1,0 +1,186 @@
+//! Retrying on the current thread: [`retry`] and [`retry_with`].
+//!
+//! ```
+//! use persevere::{blocking, Exponential};
+//! use std::time::Duration;
+//!
+//! let mut attempts = 0;
+//! let value = blocking::retry(Exponential::new(Duration::from_millis(1)), || {
+//!     attempts += 1;
+//!     if attempts < 3 { Err("not yet") } else { Ok(attempts) }
+//! })
+//! .call()?;
+//! assert_eq!(value, 3);
+//! # Ok::<(), &str>(())
+//! ```
+
+use std::fmt::Display;
+use std::time::Duration;
+
+use crate::clock::{Clock, SystemClock};
+use crate::decide::{Run, Step};
+use crate::policy::{Attempt, Report, Rules, rule_setters};
+use crate::scope;
+
+/// Retry `op` on the current thread, sleeping between attempts as `schedule` says.
+///
+/// `schedule` is any `IntoIterator<Item = Duration>`: one of the crate's schedules, an array
+/// of delays, or an iterator chain. Configure with the builder methods, then run with
+/// [`call`](Retry::call) (the op's result, its own error unchanged) or
+/// [`call_with_report`](Retry::call_with_report) (also how it went).
+///
+/// ```
+/// use persevere::{blocking, Fixed};
+/// use std::{io, time::Duration};
+///
+/// let mut replies = vec![Ok("pong"), Err(io::Error::from(io::ErrorKind::TimedOut))];
+/// let reply = blocking::retry(Fixed::new(Duration::from_millis(1)), || replies.pop().unwrap())
+///     .when(|e: &io::Error| e.kind() == io::ErrorKind::TimedOut)
+///     .call()?;
+/// assert_eq!(reply, "pong");
+/// # Ok::<(), io::Error>(())
+/// ```
+pub fn retry<S, Op, T, E>(
+    schedule: S,
+    mut op: Op,
+) -> Retry<S::IntoIter, impl FnMut(Attempt) -> Result<T, E>, Rules<E>, fn(Duration), SystemClock>
+where
+    S: IntoIterator<Item = Duration>,
+    Op: FnMut() -> Result<T, E>,
+{
+    Retry::new(schedule, move |_| op(), Rules::new())
+}
+
+/// Like [`retry`], handing the operation an [`Attempt`]: its number and the time left
+/// before `max_elapsed`.
+///
+/// ```
+/// use persevere::{blocking, Fixed};
+/// use std::time::Duration;
+///
+/// let key = "payment-42"; // one idempotency key for every attempt
+/// let mut log = Vec::new();
+/// let _ = blocking::retry_with(Fixed::new(Duration::ZERO).max_retries(1), |attempt| {
+///     log.push(format!("{key} try {}", attempt.number));
+///     Err::<(), _>("timeout")
+/// })
+/// .call();
+/// assert_eq!(log, ["payment-42 try 1", "payment-42 try 2"]);
+/// ```
+pub fn retry_with<S, Op, T, E>(schedule: S, op: Op) -> Retry<S::IntoIter, Op, Rules<E>, fn(Duration), SystemClock>
+where
+    S: IntoIterator<Item = Duration>,
+    Op: FnMut(Attempt) -> Result<T, E>,
+{
+    Retry::new(schedule, op, Rules::new())
+}
+
+/// A blocking retry being configured; run it with [`call`](Retry::call).
+///
+/// Made by [`retry`], [`retry_with`] or [`Policy::retry`](crate::Policy::retry).
+#[must_use = "a retry does nothing until `call` runs it"]
+pub struct Retry<I, Op, R, Sl, C> {
+    delays: I,
+    op: Op,
+    rules: R,
+    sleep: Sl,
+    clock: C,
+}
+
+impl<I, Op, R> Retry<I, Op, R, fn(Duration), SystemClock> {
+    pub(crate) fn new(schedule: impl IntoIterator<IntoIter = I>, op: Op, rules: R) -> Self {
+        Retry { delays: schedule.into_iter(), op, rules, sleep: std::thread::sleep, clock: SystemClock }
+    }
+}
+
+impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
+    fn map_rules<W2, N2, A2, G2>(
+        self,
+        f: impl FnOnce(Rules<E, W, N, A, G>) -> Rules<E, W2, N2, A2, G2>,
+    ) -> Retry<I, Op, Rules<E, W2, N2, A2, G2>, Sl, C> {
+        Retry { delays: self.delays, op: self.op, rules: f(self.rules), sleep: self.sleep, clock: self.clock }
+    }
+
+    rule_setters!(Retry[I, Op][Sl, C]);
+
+    /// Sleep with `sleep` instead of `std::thread::sleep`: to record delays in a test, to
+    /// advance a [`ManualClock`](crate::clock::ManualClock), or to wait on a condition.
+    ///
+    /// ```
+    /// use persevere::{blocking, Exponential};
+    /// use std::time::Duration;
+    ///
+    /// let mut slept = Vec::new();
+    /// let _ = blocking::retry(Exponential::new(Duration::from_secs(1)), || Err::<(), _>("down"))
+    ///     .sleep(|d| slept.push(d))
+    ///     .call();
+    /// assert_eq!(slept, [1, 2, 4].map(Duration::from_secs));
+    /// ```
+    pub fn sleep<Sl2: FnMut(Duration)>(self, sleep: Sl2) -> Retry<I, Op, Rules<E, W, N, A, G>, Sl2, C> {
+        Retry { delays: self.delays, op: self.op, rules: self.rules, sleep, clock: self.clock }
+    }
+
+    /// Read time from `clock` instead of the system clock (for `max_elapsed` and
+    /// [`Attempt`]).
+    pub fn clock<C2: Clock>(self, clock: C2) -> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C2> {
+        Retry { delays: self.delays, op: self.op, rules: self.rules, sleep: self.sleep, clock }
+    }
+
+    /// Run the retry: the first `Ok`, or the last error when retrying stops.
+    pub fn call<T>(self) -> Result<T, E>
+    where
+        I: Iterator<Item = Duration>,
+        Op: FnMut(Attempt) -> Result<T, E>,
+        E: Display,
+        W: Fn(&E) -> bool,
+        N: Fn(&E, Duration),
+        A: Fn(&E, Duration) -> Option<Duration>,
+        G: Fn(&E, u32),
+        Sl: FnMut(Duration),
+        C: Clock,
+    {
+        self.call_with_report().0
+    }
+
+    /// Run the retry, and also report how many attempts ran, how long was slept and why
+    /// retrying stopped.
+    ///
+    /// ```
+    /// use persevere::{blocking, Fixed, Stop};
+    /// use std::time::Duration;
+    ///
+    /// let (result, report) = blocking::retry(Fixed::new(Duration::from_millis(5)), || Err::<(), _>("down"))
+    ///     .sleep(|_| {})
+    ///     .call_with_report();
+    /// assert_eq!(result, Err("down"));
+    /// assert_eq!((report.attempts, report.slept, report.stop), (4, Duration::from_millis(15), Stop::ScheduleExhausted));
+    /// ```
+    pub fn call_with_report<T>(mut self) -> (Result<T, E>, Report)
+    where
+        I: Iterator<Item = Duration>,
+        Op: FnMut(Attempt) -> Result<T, E>,
+        E: Display,
+        W: Fn(&E) -> bool,
+        N: Fn(&E, Duration),
+        A: Fn(&E, Duration) -> Option<Duration>,
+        G: Fn(&E, u32),
+        Sl: FnMut(Duration),
+        C: Clock,
+    {
+        let mut run = Run::new(self.delays);
+        loop {
+            let attempt = run.begin(&self.rules, self.clock.now());
+            let error = match scope::enter(self.rules.limits.sole_layer, || (self.op)(attempt)) {
+                Ok(value) => return (Ok(value), run.succeeded()),
+                Err(error) => error,
+            };
+            match run.failed(&self.rules, &error, self.clock.now()) {
+                Step::Retry(delay) => {
+                    (self.sleep)(delay);
+                    run.slept(delay);
+                }
+                Step::Stop(stop) => return (Err(error), run.report(stop)),
+            }
+        }
+    }
+}

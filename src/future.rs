@@ -1,0 +1,290 @@
+//! Retrying in async code, under any executor: [`retry`] and [`retry_with`].
+//!
+//! Nothing here depends on a runtime. The default sleep is a [`futures-timer`] delay; swap
+//! in your runtime's own with `.sleep(tokio::time::sleep)` (which also makes tokio's paused
+//! clock work in tests).
+//!
+//! [`futures-timer`]: https://docs.rs/futures-timer
+//!
+//! ```
+//! use persevere::{future, Exponential};
+//! use std::time::Duration;
+//!
+//! # futures::executor::block_on(async {
+//! let mut attempts = 0;
+//! let value = future::retry(Exponential::new(Duration::from_millis(1)), async || {
+//!     attempts += 1;
+//!     if attempts < 3 { Err("not yet") } else { Ok(attempts) }
+//! })
+//! .call()
+//! .await?;
+//! assert_eq!(value, 3);
+//! # Ok::<(), &str>(()) }).unwrap();
+//! ```
+
+use std::fmt::Display;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::clock::{Clock, SystemClock};
+use crate::decide::{Run, Step};
+use crate::policy::{Attempt, Report, Rules, rule_setters};
+use crate::scope;
+
+/// The type of the default sleep function, [`sleep`].
+pub type DefaultSleep = fn(Duration) -> Sleep;
+
+/// Retry the async operation `op`, waiting between attempts as `schedule` says.
+///
+/// `op` is a closure returning a future: a plain `|| async { .. }` closure, or an async
+/// closure (`async || { .. }`) that may mutate what it captures. Configure with the builder
+/// methods, then await [`call`](Retry::call) (the op's result, its own error unchanged) or
+/// [`call_with_report`](Retry::call_with_report). Dropping the future cancels the retry: no
+/// further attempt runs, and the pending timer is released.
+///
+/// ```
+/// use persevere::{future, Fibonacci};
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let mut replies = vec![Ok("pong"), Err("timeout"), Err("timeout")];
+/// let reply = future::retry(Fibonacci::new(Duration::from_millis(1)), async || replies.pop().unwrap())
+///     .call()
+///     .await;
+/// assert_eq!(reply, Ok("pong"));
+/// # });
+/// ```
+pub fn retry<S, Op, T, E>(schedule: S, op: Op) -> Retry<S::IntoIter, Plain<Op>, Rules<E>, DefaultSleep, SystemClock>
+where
+    S: IntoIterator<Item = Duration>,
+    Op: AsyncFnMut() -> Result<T, E>,
+{
+    Retry::new(schedule, Plain(op), Rules::new())
+}
+
+/// Like [`retry`], handing the operation an [`Attempt`]: its number and the time left
+/// before `max_elapsed`.
+///
+/// ```
+/// use persevere::{future, Fixed};
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let result = future::retry_with(Fixed::new(Duration::ZERO), async |attempt| {
+///     if attempt.number < 2 { Err("cold cache") } else { Ok(attempt.number) }
+/// })
+/// .call()
+/// .await;
+/// assert_eq!(result, Ok(2));
+/// # });
+/// ```
+pub fn retry_with<S, Op, T, E>(
+    schedule: S,
+    op: Op,
+) -> Retry<S::IntoIter, WithAttempt<Op>, Rules<E>, DefaultSleep, SystemClock>
+where
+    S: IntoIterator<Item = Duration>,
+    Op: AsyncFnMut(Attempt) -> Result<T, E>,
+{
+    Retry::new(schedule, WithAttempt(op), Rules::new())
+}
+
+/// The operation of a retry made by [`retry`]: an async closure that takes nothing.
+///
+/// Async closures lend their futures a borrow of themselves, which no trait can name on
+/// stable Rust; so each operation shape gets its own wrapper and its own `call`, and the
+/// retry future stays `Send` whenever the operation's future is.
+#[derive(Clone, Debug)]
+pub struct Plain<F>(pub(crate) F);
+
+/// The operation of a retry made by [`retry_with`]: an async closure taking an [`Attempt`].
+#[derive(Clone, Debug)]
+pub struct WithAttempt<F>(pub(crate) F);
+
+/// An async retry being configured; run it by awaiting [`call`](Retry::call).
+///
+/// Made by [`retry`], [`retry_with`] or [`Policy::retry_async`](crate::Policy::retry_async).
+#[must_use = "a retry does nothing until `call` is awaited"]
+pub struct Retry<I, Op, R, Sl, C> {
+    delays: I,
+    op: Op,
+    rules: R,
+    sleep: Sl,
+    clock: C,
+}
+
+impl<I, Op, R> Retry<I, Op, R, DefaultSleep, SystemClock> {
+    pub(crate) fn new(schedule: impl IntoIterator<IntoIter = I>, op: Op, rules: R) -> Self {
+        Retry { delays: schedule.into_iter(), op, rules, sleep: sleep as DefaultSleep, clock: SystemClock }
+    }
+}
+
+impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
+    fn map_rules<W2, N2, A2, G2>(
+        self,
+        f: impl FnOnce(Rules<E, W, N, A, G>) -> Rules<E, W2, N2, A2, G2>,
+    ) -> Retry<I, Op, Rules<E, W2, N2, A2, G2>, Sl, C> {
+        Retry { delays: self.delays, op: self.op, rules: f(self.rules), sleep: self.sleep, clock: self.clock }
+    }
+
+    rule_setters!(Retry[I, Op][Sl, C]);
+
+    /// Sleep with `sleep` instead of the default [`futures-timer`](sleep) delay: any
+    /// `FnMut(Duration) -> impl Future<Output = ()>`, such as `tokio::time::sleep` or
+    /// `async_std::task::sleep`.
+    ///
+    /// ```
+    /// use persevere::{future, Fixed};
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut slept = Vec::new();
+    /// let _ = future::retry(Fixed::new(Duration::from_secs(60)).max_retries(2), async || Err::<(), _>("down"))
+    ///     .sleep(|d| {
+    ///         slept.push(d);
+    ///         std::future::ready(())
+    ///     })
+    ///     .call()
+    ///     .await;
+    /// assert_eq!(slept, [Duration::from_secs(60); 2]);
+    /// # });
+    /// ```
+    pub fn sleep<Sl2, F>(self, sleep: Sl2) -> Retry<I, Op, Rules<E, W, N, A, G>, Sl2, C>
+    where
+        Sl2: FnMut(Duration) -> F,
+        F: Future<Output = ()>,
+    {
+        Retry { delays: self.delays, op: self.op, rules: self.rules, sleep, clock: self.clock }
+    }
+
+    /// Read time from `clock` instead of the system clock (for `max_elapsed` and
+    /// [`Attempt`]).
+    pub fn clock<C2: Clock>(self, clock: C2) -> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C2> {
+        Retry { delays: self.delays, op: self.op, rules: self.rules, sleep: self.sleep, clock }
+    }
+
+}
+
+/// The retry loop, written once for both operation shapes: `$start` begins an attempt.
+macro_rules! attempt_loop {
+    ($self:ident, |$attempt:ident| $start:expr) => {{
+        let mut run = Run::new($self.delays);
+        let sole = $self.rules.limits.sole_layer;
+        loop {
+            let $attempt = run.begin(&$self.rules, $self.clock.now());
+            let mut attempt_future = pin!($start);
+            // The scope is entered around each poll, so it holds wherever the task runs.
+            let outcome = poll_fn(|cx| scope::enter(sole, || attempt_future.as_mut().poll(cx))).await;
+            let error = match outcome {
+                Ok(value) => return (Ok(value), run.succeeded()),
+                Err(error) => error,
+            };
+            match run.failed(&$self.rules, &error, $self.clock.now()) {
+                Step::Retry(delay) => {
+                    ($self.sleep)(delay).await;
+                    run.slept(delay);
+                }
+                Step::Stop(stop) => return (Err(error), run.report(stop)),
+            }
+        }
+    }};
+}
+
+/// The `call` methods of one operation shape.
+macro_rules! calls {
+    ($Shape:ident, $($bound:tt)*) => {
+        impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, $Shape<Op>, Rules<E, W, N, A, G>, Sl, C> {
+            /// Run the retry: the first `Ok`, or the last error when retrying stops.
+            pub async fn call<T, F>(self) -> Result<T, E>
+            where
+                I: Iterator<Item = Duration>,
+                Op: $($bound)*,
+                E: Display,
+                W: Fn(&E) -> bool,
+                N: Fn(&E, Duration),
+                A: Fn(&E, Duration) -> Option<Duration>,
+                G: Fn(&E, u32),
+                Sl: FnMut(Duration) -> F,
+                F: Future<Output = ()>,
+                C: Clock,
+            {
+                self.call_with_report().await.0
+            }
+
+            /// Run the retry, and also report how many attempts ran, how long was slept and
+            /// why retrying stopped.
+            ///
+            /// ```
+            /// use persevere::{future, Fixed, Stop};
+            /// use std::time::Duration;
+            ///
+            /// # futures::executor::block_on(async {
+            /// let (result, report) = future::retry(Fixed::new(Duration::from_millis(5)), async || Err::<(), _>("down"))
+            ///     .sleep(|_| std::future::ready(()))
+            ///     .call_with_report()
+            ///     .await;
+            /// assert_eq!(result, Err("down"));
+            /// assert_eq!((report.attempts, report.slept, report.stop), (4, Duration::from_millis(15), Stop::ScheduleExhausted));
+            /// # });
+            /// ```
+            pub async fn call_with_report<T, F>(mut self) -> (Result<T, E>, Report)
+            where
+                I: Iterator<Item = Duration>,
+                Op: $($bound)*,
+                E: Display,
+                W: Fn(&E) -> bool,
+                N: Fn(&E, Duration),
+                A: Fn(&E, Duration) -> Option<Duration>,
+                G: Fn(&E, u32),
+                Sl: FnMut(Duration) -> F,
+                F: Future<Output = ()>,
+                C: Clock,
+            {
+                attempt_loop!(self, |attempt| calls!(@start $Shape, self, attempt))
+            }
+        }
+    };
+    (@start Plain, $self:ident, $attempt:ident) => {{
+        let _ = $attempt;
+        ($self.op.0)()
+    }};
+    (@start WithAttempt, $self:ident, $attempt:ident) => {
+        ($self.op.0)($attempt)
+    };
+}
+
+calls!(Plain, AsyncFnMut() -> Result<T, E>);
+calls!(WithAttempt, AsyncFnMut(Attempt) -> Result<T, E>);
+
+/// The default sleep: a [`futures_timer::Delay`] for `delay`, or nothing at all for zero.
+///
+/// Skipping the timer for zero keeps retries without delays free of timer allocations.
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// persevere::future::sleep(std::time::Duration::from_millis(1)).await;
+/// # });
+/// ```
+pub fn sleep(delay: Duration) -> Sleep {
+    Sleep { timer: (!delay.is_zero()).then(|| futures_timer::Delay::new(delay)) }
+}
+
+/// The future returned by [`sleep`].
+#[derive(Debug)]
+#[must_use = "a sleep does nothing unless awaited"]
+pub struct Sleep {
+    timer: Option<futures_timer::Delay>,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.timer {
+            Some(timer) => Pin::new(timer).poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
