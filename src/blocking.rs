@@ -171,7 +171,7 @@ impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
         loop {
             let attempt = run.begin(&self.rules, self.clock.now());
             let error = match scope::enter(self.rules.limits.sole_layer, || (self.op)(attempt)) {
-                Ok(value) => return (Ok(value), run.succeeded()),
+                Ok(value) => return (Ok(value), run.succeeded(&self.rules)),
                 Err(error) => error,
             };
             match run.failed(&self.rules, &error, self.clock.now()) {

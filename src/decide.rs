@@ -7,7 +7,8 @@
 use std::fmt::Display;
 use std::time::{Duration, Instant};
 
-use crate::policy::{Attempt, Report, Rules, Stop};
+use crate::budget::{RetryBudget, RetryKind, Withdrawal};
+use crate::policy::{Attempt, Limits, Report, Rules, Stop};
 use crate::scope;
 
 /// What the adapter does next after a failed attempt.
@@ -26,6 +27,8 @@ pub(crate) struct Run<I> {
     max_attempts: Option<u32>,
     /// Whether an enclosing retry is the sole retrying layer; read once, at the start.
     nested: bool,
+    /// What the latest retry paid the budget, refunded in part on success.
+    withdrawal: Option<Withdrawal>,
 }
 
 impl<I: Iterator<Item = Duration>> Run<I> {
@@ -34,7 +37,7 @@ impl<I: Iterator<Item = Duration>> Run<I> {
             (low, Some(high)) if low == high => u32::try_from(high).ok().and_then(|n| n.checked_add(1)),
             _ => None,
         };
-        Run { delays, attempts: 0, slept: Duration::ZERO, started: None, max_attempts, nested: scope::inside_sole_layer() }
+        Run { delays, attempts: 0, slept: Duration::ZERO, started: None, max_attempts, nested: scope::inside_sole_layer(), withdrawal: None }
     }
 
     /// Counts an attempt that starts at `now` and describes it to the operation.
@@ -51,8 +54,17 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         self.slept = self.slept.saturating_add(delay);
     }
 
+    /// The budget this run pays into: none for a retry nested in a sole layer, which makes
+    /// a single attempt and must not count the outer layer's failures twice.
+    fn budget<'r>(&self, limits: &'r Limits) -> Option<&'r RetryBudget> {
+        limits.budget.as_ref().filter(|_| !self.nested)
+    }
+
     /// After a success: the report, and an info line if it took retries.
-    pub(crate) fn succeeded(&self) -> Report {
+    pub(crate) fn succeeded<E, W, N, A, G>(&self, rules: &Rules<E, W, N, A, G>) -> Report {
+        if let Some(budget) = self.budget(&rules.limits) {
+            budget.record_success(self.withdrawal);
+        }
         if self.attempts > 1 {
             log::info!(
                 target: "persevere",
@@ -113,6 +125,9 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         if self.nested {
             return Step::Stop(Stop::OuterLayerRetries);
         }
+        if let Some(budget) = self.budget(&rules.limits) {
+            budget.record_failure();
+        }
         let Some(mut delay) = self.delays.next() else {
             return Step::Stop(Stop::ScheduleExhausted);
         };
@@ -125,6 +140,12 @@ impl<I: Iterator<Item = Duration>> Run<I> {
             let elapsed = self.started.map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
             if elapsed.saturating_add(delay) > max {
                 return Step::Stop(Stop::MaxElapsed);
+            }
+        }
+        if let Some(budget) = self.budget(&rules.limits) {
+            match budget.try_withdraw(RetryKind::Normal) {
+                Some(paid) => self.withdrawal = Some(paid),
+                None => return Step::Stop(Stop::BudgetExhausted),
             }
         }
         Step::Retry(delay)

@@ -178,7 +178,7 @@ macro_rules! attempt_loop {
             // The scope is entered around each poll, so it holds wherever the task runs.
             let outcome = poll_fn(|cx| scope::enter(sole, || attempt_future.as_mut().poll(cx))).await;
             let error = match outcome {
-                Ok(value) => return (Ok(value), run.succeeded()),
+                Ok(value) => return (Ok(value), run.succeeded(&$self.rules)),
                 Err(error) => error,
             };
             match run.failed(&$self.rules, &error, $self.clock.now()) {

@@ -4,6 +4,8 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::time::Duration;
 
+use crate::budget::RetryBudget;
+
 /// The default ceiling on a delay set by [`adjust`](Policy::adjust): five minutes.
 ///
 /// A server's `Retry-After` is honoured up to this long and no longer, so a hostile or
@@ -112,6 +114,7 @@ pub(crate) struct Limits {
     pub(crate) max_elapsed: Option<Duration>,
     pub(crate) adjust_ceiling: Duration,
     pub(crate) sole_layer: bool,
+    pub(crate) budget: Option<RetryBudget>,
 }
 
 impl<E> Rules<E> {
@@ -125,6 +128,7 @@ impl<E> Rules<E> {
                 max_elapsed: None,
                 adjust_ceiling: DEFAULT_ADJUST_CEILING,
                 sole_layer: false,
+                budget: None,
             },
             error: PhantomData,
         }
@@ -335,6 +339,28 @@ macro_rules! rule_setters {
         /// ```
         pub fn sole_layer(self) -> Self {
             self.map_rules(|r| r.limits(|l| l.sole_layer = true))
+        }
+
+        /// Spend retries from `budget`, shared with every other call that uses it: each
+        /// retry pays before it sleeps, successes pay back, and when the budget is spent the
+        /// retry returns its last error at once (logged, and reported as
+        /// [`Stop::BudgetExhausted`](crate::Stop::BudgetExhausted)).
+        ///
+        /// ```
+        /// use persevere::{blocking, budget::RetryBudget, Fixed, Stop};
+        /// use std::time::Duration;
+        ///
+        /// // Room for exactly two retries across all calls.
+        /// let budget = RetryBudget::builder(2.0).build()?;
+        /// let (_, report) = blocking::retry(Fixed::new(Duration::ZERO).max_retries(5), || Err::<(), _>("down"))
+        ///     .budget(&budget)
+        ///     .call_with_report();
+        /// assert_eq!((report.attempts, report.stop), (3, Stop::BudgetExhausted));
+        /// # Ok::<(), persevere::budget::BudgetError>(())
+        /// ```
+        pub fn budget(self, budget: &crate::budget::RetryBudget) -> Self {
+            let budget = budget.clone();
+            self.map_rules(|r| r.limits(|l| l.budget = Some(budget)))
         }
     };
 }
