@@ -11,10 +11,10 @@
 //! use std::time::Duration;
 //!
 //! # futures::executor::block_on(async {
-//! let mut attempts = 0;
-//! let value = future::retry(Exponential::new(Duration::from_millis(1)), async || {
-//!     attempts += 1;
-//!     if attempts < 3 { Err("not yet") } else { Ok(attempts) }
+//! let attempts = std::cell::Cell::new(0);
+//! let value = future::retry(Exponential::new(Duration::from_millis(1)), || async {
+//!     attempts.set(attempts.get() + 1);
+//!     if attempts.get() < 3 { Err("not yet") } else { Ok(attempts.get()) }
 //! })
 //! .call()
 //! .await?;
@@ -38,8 +38,8 @@ pub type DefaultSleep = fn(Duration) -> Sleep;
 
 /// Retry the async operation `op`, waiting between attempts as `schedule` says.
 ///
-/// `op` is a closure returning a future: a plain `|| async { .. }` closure, or an async
-/// closure (`async || { .. }`) that may mutate what it captures. Configure with the builder
+/// `op` is a closure returning a future, such as `|| async { .. }` or `|| client.get(url)`;
+/// for an async closure that mutates what it captures, use [`retry_mut`]. Configure with the builder
 /// methods, then await [`call`](Retry::call) (the op's result, its own error unchanged) or
 /// [`call_with_report`](Retry::call_with_report). Dropping the future cancels the retry: no
 /// further attempt runs, and the pending timer is released.
@@ -49,19 +49,57 @@ pub type DefaultSleep = fn(Duration) -> Sleep;
 /// use std::time::Duration;
 ///
 /// # futures::executor::block_on(async {
-/// let mut replies = vec![Ok("pong"), Err("timeout"), Err("timeout")];
-/// let reply = future::retry(Fibonacci::new(Duration::from_millis(1)), async || replies.pop().unwrap())
+/// let replies = std::sync::Mutex::new(vec![Ok("pong"), Err("timeout"), Err("timeout")]);
+/// let reply = future::retry(Fibonacci::new(Duration::from_millis(1)), || async { replies.lock().unwrap().pop().unwrap() })
 ///     .call()
 ///     .await;
 /// assert_eq!(reply, Ok("pong"));
 /// # });
 /// ```
-pub fn retry<S, Op, T, E>(schedule: S, op: Op) -> Retry<S::IntoIter, Plain<Op>, Rules<E>, DefaultSleep, SystemClock>
+pub fn retry<S, Op, Fut, T, E>(
+    schedule: S,
+    op: Op,
+) -> Retry<S::IntoIter, Plain<Op>, Rules<E>, DefaultSleep, SystemClock>
+where
+    S: IntoIterator<Item = Duration>,
+    Op: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    Retry::new(schedule, Plain(op), Rules::new())
+}
+
+/// Like [`retry`], for an async closure that mutates what it captures (an `AsyncFnMut`).
+///
+/// Prefer [`retry`] when the operation does not need to mutate its captures: the
+/// compiler cannot yet prove a retry of an `AsyncFnMut` closure `Send` when that closure
+/// borrows from its surroundings, so such a retry cannot be handed to `tokio::spawn`. One
+/// that owns what it captures (`async move || ..`) is `Send` as usual.
+///
+/// ```
+/// use persevere::{future, Fixed};
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let mut pages = vec!["page 2", "page 1"];
+/// let mut fetched = Vec::new();
+/// let last = future::retry_mut(Fixed::new(Duration::ZERO), async || {
+///     fetched.push(pages.pop().ok_or("no pages left")?);
+///     if fetched.len() < 2 { Err("incomplete") } else { Ok(fetched.len()) }
+/// })
+/// .call()
+/// .await;
+/// assert_eq!(last, Ok(2));
+/// # });
+/// ```
+pub fn retry_mut<S, Op, T, E>(
+    schedule: S,
+    op: Op,
+) -> Retry<S::IntoIter, Mutating<Op>, Rules<E>, DefaultSleep, SystemClock>
 where
     S: IntoIterator<Item = Duration>,
     Op: AsyncFnMut() -> Result<T, E>,
 {
-    Retry::new(schedule, Plain(op), Rules::new())
+    Retry::new(schedule, Mutating(op), Rules::new())
 }
 
 /// Like [`retry`], handing the operation an [`Attempt`]: its number and the time left
@@ -80,28 +118,36 @@ where
 /// assert_eq!(result, Ok(2));
 /// # });
 /// ```
-pub fn retry_with<S, Op, T, E>(
+pub fn retry_with<S, Op, Fut, T, E>(
     schedule: S,
     op: Op,
 ) -> Retry<S::IntoIter, WithAttempt<Op>, Rules<E>, DefaultSleep, SystemClock>
 where
     S: IntoIterator<Item = Duration>,
-    Op: AsyncFnMut(Attempt) -> Result<T, E>,
+    Op: FnMut(Attempt) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
 {
     Retry::new(schedule, WithAttempt(op), Rules::new())
 }
 
-/// The operation of a retry made by [`retry`]: an async closure that takes nothing.
+/// The operation of a retry made by [`retry`]: a closure returning a future.
 ///
-/// Async closures lend their futures a borrow of themselves, which no trait can name on
-/// stable Rust; so each operation shape gets its own wrapper and its own `call`, and the
-/// retry future stays `Send` whenever the operation's future is.
+/// Each operation shape has its own wrapper and its own `call`, because the shapes need
+/// different bounds: a closure that returns a future keeps the retry future `Send` whenever
+/// that future is, while an async closure that mutates its captures lends its future a
+/// borrow of itself, which only `AsyncFnMut` can express.
 #[derive(Clone, Debug)]
 pub struct Plain<F>(pub(crate) F);
 
-/// The operation of a retry made by [`retry_with`]: an async closure taking an [`Attempt`].
+/// The operation of a retry made by [`retry_with`]: a closure taking an [`Attempt`] and
+/// returning a future.
 #[derive(Clone, Debug)]
 pub struct WithAttempt<F>(pub(crate) F);
+
+/// The operation of a retry made by [`retry_mut`]: an async closure that may mutate what
+/// it captures.
+#[derive(Clone, Debug)]
+pub struct Mutating<F>(pub(crate) F);
 
 /// An async retry being configured; run it by awaiting [`call`](Retry::call).
 ///
@@ -194,13 +240,13 @@ macro_rules! attempt_loop {
 
 /// The `call` methods of one operation shape.
 macro_rules! calls {
-    ($Shape:ident, $($bound:tt)*) => {
+    ($Shape:ident [$($g:ident)?] $($bound:tt)*) => {
         impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, $Shape<Op>, Rules<E, W, N, A, G>, Sl, C> {
             /// Run the retry: the first `Ok`, or the last error when retrying stops.
-            pub async fn call<T, F>(self) -> Result<T, E>
+            pub async fn call<T, F $(, $g)?>(self) -> Result<T, E>
             where
+                $($bound)*,
                 I: Iterator<Item = Duration>,
-                Op: $($bound)*,
                 E: Display,
                 W: Fn(&E) -> bool,
                 N: Fn(&E, Duration),
@@ -229,10 +275,10 @@ macro_rules! calls {
             /// assert_eq!((report.attempts, report.slept, report.stop), (4, Duration::from_millis(15), Stop::ScheduleExhausted));
             /// # });
             /// ```
-            pub async fn call_with_report<T, F>(mut self) -> (Result<T, E>, Report)
+            pub async fn call_with_report<T, F $(, $g)?>(mut self) -> (Result<T, E>, Report)
             where
+                $($bound)*,
                 I: Iterator<Item = Duration>,
-                Op: $($bound)*,
                 E: Display,
                 W: Fn(&E) -> bool,
                 N: Fn(&E, Duration),
@@ -253,10 +299,15 @@ macro_rules! calls {
     (@start WithAttempt, $self:ident, $attempt:ident) => {
         ($self.op.0)($attempt)
     };
+    (@start Mutating, $self:ident, $attempt:ident) => {{
+        let _ = $attempt;
+        ($self.op.0)()
+    }};
 }
 
-calls!(Plain, AsyncFnMut() -> Result<T, E>);
-calls!(WithAttempt, AsyncFnMut(Attempt) -> Result<T, E>);
+calls!(Plain [Fut] Op: FnMut() -> Fut, Fut: Future<Output = Result<T, E>>);
+calls!(WithAttempt [Fut] Op: FnMut(Attempt) -> Fut, Fut: Future<Output = Result<T, E>>);
+calls!(Mutating [] Op: AsyncFnMut() -> Result<T, E>);
 
 /// The default sleep: a [`futures_timer::Delay`] for `delay`, or nothing at all for zero.
 ///

@@ -457,7 +457,7 @@ impl<S, E, W, N, A, G> Policy<S, Rules<E, W, N, A, G>> {
     }
 
     /// An async retry of `op` under this policy; see [`future::retry`](crate::future::retry).
-    pub fn retry_async<T, Op>(
+    pub fn retry_async<T, Op, Fut>(
         &self,
         op: Op,
     ) -> crate::future::Retry<
@@ -469,13 +469,14 @@ impl<S, E, W, N, A, G> Policy<S, Rules<E, W, N, A, G>> {
     >
     where
         S: Clone + IntoIterator<Item = Duration>,
-        Op: AsyncFnMut() -> Result<T, E>,
+        Op: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
     {
         crate::future::Retry::new(self.schedule.clone(), crate::future::Plain(op), self.rules.by_ref())
     }
 
     /// Like [`retry_async`](Self::retry_async), handing the operation its [`Attempt`].
-    pub fn retry_async_with<T, Op>(
+    pub fn retry_async_with<T, Op, Fut>(
         &self,
         op: Op,
     ) -> crate::future::Retry<
@@ -487,7 +488,8 @@ impl<S, E, W, N, A, G> Policy<S, Rules<E, W, N, A, G>> {
     >
     where
         S: Clone + IntoIterator<Item = Duration>,
-        Op: AsyncFnMut(Attempt) -> Result<T, E>,
+        Op: FnMut(Attempt) -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
     {
         crate::future::Retry::new(self.schedule.clone(), crate::future::WithAttempt(op), self.rules.by_ref())
     }
