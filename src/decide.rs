@@ -138,7 +138,8 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         }
         if let Some(max) = rules.limits.max_elapsed {
             let elapsed = self.started.map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
-            if elapsed.saturating_add(delay) > max {
+            // An overflowing sum is past any limit, Duration::MAX included.
+            if elapsed.checked_add(delay).is_none_or(|end| end > max) {
                 return Step::Stop(Stop::MaxElapsed);
             }
         }
