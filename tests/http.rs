@@ -235,12 +235,12 @@ async fn async_reqwest_honours_retry_after() {
         .timeout(Duration::from_secs(10))
         .build()
         .expect("a plain-HTTP client");
-    let mut client_attempts = 0;
+    let client_attempts = AtomicU32::new(0);
     let mut slept = Vec::new();
 
-    let (result, report) = future::retry(schedule(), async || {
-        client_attempts += 1;
-        reqwest_get(&client, &server.url).await
+    let (result, report) = future::retry(schedule(), || {
+        client_attempts.fetch_add(1, Ordering::Relaxed);
+        reqwest_get(&client, &server.url)
     })
     .when(CallError::is_retryable)
     .adjust(|e, _scheduled| e.retry_after())
@@ -255,7 +255,7 @@ async fn async_reqwest_honours_retry_after() {
     // nothing from this runtime to finish.
     let served = server.stop();
     assert_eq!(result.expect("the third attempt succeeds"), BODY);
-    assert_eq!(client_attempts, 3);
+    assert_eq!(client_attempts.load(Ordering::Relaxed), 3);
     assert_eq!(served, 3, "requests the server saw");
     assert_eq!(slept, [Duration::from_millis(100), Duration::from_secs(1)]);
     assert_eq!(report.attempts, 3);
