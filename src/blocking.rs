@@ -14,6 +14,10 @@
 //! # Ok::<(), &str>(())
 //! ```
 
+// Builder types spell out every hook type: an alias would only hide what users see in
+// compiler messages.
+#![allow(clippy::type_complexity)]
+
 use std::fmt::Display;
 use std::time::Duration;
 

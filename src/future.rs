@@ -22,6 +22,10 @@
 //! # Ok::<(), &str>(()) }).unwrap();
 //! ```
 
+// Builder types spell out every hook type: an alias would only hide what users see in
+// compiler messages.
+#![allow(clippy::type_complexity)]
+
 use std::fmt::Display;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};

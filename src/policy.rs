@@ -1,5 +1,9 @@
 //! What a retry does besides waiting: which errors it retries, its hooks and its limits.
 
+// Builder types spell out every hook type: an alias would only hide what users see in
+// compiler messages.
+#![allow(clippy::type_complexity)]
+
 use core::fmt;
 use core::marker::PhantomData;
 use std::time::Duration;

@@ -1,0 +1,92 @@
+//! The log lines: a warning per failed attempt, info on a success after retries, an error
+//! when retrying ends, nothing on a first-try success; all under the target `persevere`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{capture_logs, logged, persevere_lines};
+use log::Level::{Error, Info, Warn};
+use persevere::clock::ManualClock;
+use persevere::{Exponential, Fixed, blocking, future};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn a_first_try_success_logs_nothing() {
+    capture_logs();
+    assert_eq!(blocking::retry(Fixed::new(ms(5)), || Ok::<_, &str>(1)).call(), Ok(1));
+    assert_eq!(futures::executor::block_on(future::retry(Fixed::new(ms(5)), || async { Ok::<_, &str>(1) }).call()), Ok(1));
+    assert!(logged(log::Level::Trace).is_empty());
+}
+
+#[test]
+fn warnings_then_info_on_success() {
+    capture_logs();
+    let mut n = 0;
+    let result = blocking::retry(Exponential::new(ms(200)).max_retries(3), || {
+        n += 1;
+        if n < 3 { Err(format!("connection reset ({n})")) } else { Ok(n) }
+    })
+    .sleep(|_| {})
+    .call();
+    assert_eq!(result, Ok(3));
+    assert_eq!(
+        persevere_lines(log::Level::Trace),
+        [
+            (Warn, "attempt 1/4 failed: connection reset (1); retrying in 200ms".to_string()),
+            (Warn, "attempt 2/4 failed: connection reset (2); retrying in 400ms".to_string()),
+            (Info, "attempt 3/4 succeeded after 600ms of backoff".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn an_error_when_retries_are_exhausted() {
+    capture_logs();
+    let _ = blocking::retry([ms(1), ms(2)], || Err::<(), _>("503 Service Unavailable")).sleep(|_| {}).call();
+    assert_eq!(
+        persevere_lines(log::Level::Trace),
+        [
+            (Warn, "attempt 1/3 failed: 503 Service Unavailable; retrying in 1ms".to_string()),
+            (Warn, "attempt 2/3 failed: 503 Service Unavailable; retrying in 2ms".to_string()),
+            (Error, "attempt 3/3 failed: 503 Service Unavailable; giving up: no retries left".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn the_total_is_left_out_when_the_schedule_length_is_unknown() {
+    capture_logs();
+    let clock = ManualClock::new();
+    let _ = blocking::retry(Fixed::new(Duration::from_secs(1)).forever(), || Err::<(), _>("down"))
+        .max_elapsed(Duration::from_millis(2500))
+        .clock(clock.clone())
+        .sleep(|d| clock.advance(d))
+        .call();
+    assert_eq!(
+        persevere_lines(log::Level::Trace),
+        [
+            (Warn, "attempt 1 failed: down; retrying in 1s".to_string()),
+            (Warn, "attempt 2 failed: down; retrying in 1s".to_string()),
+            (Error, "attempt 3 failed: down; giving up: the next delay would pass max_elapsed".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn the_async_adapter_logs_the_same_lines() {
+    capture_logs();
+    let _ = futures::executor::block_on(
+        future::retry([ms(1)], || async { Err::<(), _>("timeout") }).sleep(|_| std::future::ready(())).call(),
+    );
+    assert_eq!(
+        persevere_lines(log::Level::Trace),
+        [
+            (Warn, "attempt 1/2 failed: timeout; retrying in 1ms".to_string()),
+            (Error, "attempt 2/2 failed: timeout; giving up: no retries left".to_string()),
+        ]
+    );
+}
