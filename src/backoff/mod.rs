@@ -9,14 +9,16 @@
 //! `Display` prints it and `FromStr` reads it back.
 //!
 //! ```
-//! use persevere::{Exponential, Jitter};
+//! # #[cfg(feature = "std")] fn main() -> Result<(), persevere::ParseError> {
+//! use persevere::Exponential;
 //! use std::time::Duration;
 //!
 //! let from_env = "exponential(initial=100ms, factor=2, max_delay=5s, max_retries=6, jitter=full)";
 //! let schedule: Exponential = from_env.parse()?;
 //! assert_eq!(schedule.to_string(), from_env);
 //! assert!(schedule.worst_case_total() <= Duration::from_millis(100 + 200 + 400 + 800 + 1600 + 3200));
-//! # Ok::<(), persevere::ParseError>(())
+//! # Ok(()) }
+//! # #[cfg(not(feature = "std"))] fn main() {}
 //! ```
 //!
 //! Delay math saturates: any setting, any number of steps, gives a delay between zero and
