@@ -134,7 +134,7 @@ fn give_up_sees_the_final_error_for_every_kind_of_stop() {
 fn any_iterator_of_durations_is_a_schedule() {
     let ms = Duration::from_millis;
     let mut slept = Vec::new();
-    let schedule = [ms(10), ms(50)].into_iter().chain(std::iter::repeat(ms(70)).take(2)).map(|d| d * 2);
+    let schedule = [ms(10), ms(50)].into_iter().chain(std::iter::repeat_n(ms(70), 2)).map(|d| d * 2);
     let _ = blocking::retry(schedule, || Err::<(), _>("down")).sleep(|d| slept.push(d)).call();
     assert_eq!(slept, [ms(20), ms(100), ms(140), ms(140)]);
 }
