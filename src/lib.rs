@@ -54,6 +54,8 @@ pub mod future;
 pub mod policy;
 #[cfg(feature = "std")]
 mod scope;
+#[cfg(feature = "std")]
+pub mod supervise;
 
 #[cfg(feature = "std")]
 pub use backoff::ParseError;
