@@ -7,10 +7,25 @@ use core::fmt::Debug;
 use core::time::Duration;
 
 use super::jitter::{self, Jitter};
-use super::math::{from_nanos_f64, nanos_f64, scale};
+use super::math::{from_nanos_u128, nanos_u64, scale};
 
 /// How many delays a schedule yields unless told otherwise: three retries, four attempts.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
+
+/// `Engine::remaining` of a schedule without a count limit: above any `u32` count.
+const FOREVER: u64 = u64::MAX;
+
+/// The work `Engine::next` does around the growth law. Kept as one byte so that the common
+/// schedules are told apart with one comparison.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    /// No jitter, no total limit, no count limit: the growth law's step as it is.
+    Bare,
+    /// No jitter, no total limit, a count limit.
+    Counted,
+    /// Jitter or a total limit.
+    Full,
+}
 
 /// Past this many growing steps, [`Engine::worst_case_total`] stops summing exactly and
 /// bounds the rest by the cap, so that it stays fast for factors barely above one.
@@ -20,8 +35,9 @@ const EXACT_STEPS: u32 = 100_000;
 pub(crate) trait Growth: Clone + Debug + PartialEq {
     /// The first step, which is also the lower bound of decorrelated jitter.
     fn initial(&self) -> Duration;
-    /// The next unjittered step, at most `cap`; advances the law.
-    fn next_step(&mut self, cap: Duration) -> Duration;
+    /// The next unjittered step, at most `cap`; advances the law. `cap_nanos` is the cap in
+    /// nanoseconds, or `u64::MAX` when it is that long or longer.
+    fn next_step(&mut self, cap: Duration, cap_nanos: u64) -> Duration;
     /// Whether every further step equals the one just returned (the law hit the cap or
     /// never grows), so sums over the rest can be multiplied instead of iterated.
     fn settled(&self) -> bool;
@@ -37,10 +53,17 @@ pub(crate) struct Engine<G> {
     pub(crate) max_total: Option<Duration>,
     pub(crate) jitter: Jitter,
     pub(crate) seed: Option<u64>,
-    remaining: Option<u32>,
+    // The run state below is laid out for `next`, which runs once per delay: plain integers
+    // and one predictable branch per setting, no `Option` to unwrap on the way.
+    /// Delays left to yield, or [`FOREVER`]; zero ends the schedule, counted or not.
+    remaining: u64,
     total_left: Option<Duration>,
-    /// The last decorrelated draw in nanoseconds; zero before the first.
-    previous: f64,
+    /// `cap` in nanoseconds, or `u64::MAX` when it is that long or longer.
+    cap_nanos: u64,
+    /// What `next` has to do besides asking the growth law; follows from the settings.
+    mode: Mode,
+    /// The last decorrelated draw; zero before the first.
+    previous: Duration,
     rng: fastrand::Rng,
 }
 
@@ -53,9 +76,11 @@ impl<G: Growth> Engine<G> {
             max_total: None,
             jitter: Jitter::None,
             seed: None,
-            remaining: Some(DEFAULT_MAX_RETRIES),
+            remaining: DEFAULT_MAX_RETRIES as u64,
             total_left: None,
-            previous: 0.0,
+            cap_nanos: u64::MAX,
+            mode: Mode::Counted,
+            previous: Duration::ZERO,
             // Replaced by `jitter` or `seed`; a constant keeps unjittered schedules free of
             // the cost of gathering entropy.
             rng: fastrand::Rng::with_seed(0),
@@ -68,21 +93,38 @@ impl<G: Growth> Engine<G> {
             return Err(super::Invalid::CapBelowInitial { cap, initial });
         }
         self.cap = cap;
+        self.cap_nanos = nanos_u64(cap).unwrap_or(u64::MAX);
         Ok(())
     }
 
     pub(crate) fn set_max_retries(&mut self, n: Option<u32>) {
         self.max_retries = n;
-        self.remaining = n;
+        self.remaining = n.map_or(FOREVER, u64::from);
+        self.set_mode();
+    }
+
+    fn set_mode(&mut self) {
+        self.mode = match (self.jitter, self.total_left, self.remaining) {
+            (Jitter::None, None, FOREVER) => Mode::Bare,
+            (Jitter::None, None, _) => Mode::Counted,
+            _ => Mode::Full,
+        };
+    }
+
+    /// Delays left by count, `None` when only `max_total_delay` (if anything) can end it.
+    fn remaining(&self) -> Option<u32> {
+        u32::try_from(self.remaining).ok()
     }
 
     pub(crate) fn set_max_total(&mut self, total: Option<Duration>) {
         self.max_total = total;
         self.total_left = total;
+        self.set_mode();
     }
 
     pub(crate) fn set_jitter(&mut self, jitter: Jitter) {
         self.jitter = jitter;
+        self.set_mode();
         if self.seed.is_none() {
             self.rng = fresh_rng();
         }
@@ -93,18 +135,42 @@ impl<G: Growth> Engine<G> {
         self.rng = fastrand::Rng::with_seed(seed);
     }
 
-    #[inline]
+    // Small enough to inline into every caller's loop; the rest is behind one call.
+    #[inline(always)]
     pub(crate) fn next(&mut self) -> Option<Duration> {
-        if let Some(n) = self.remaining.as_mut() {
-            if *n == 0 {
+        if self.mode == Mode::Bare {
+            return Some(self.growth.next_step(self.cap, self.cap_nanos));
+        }
+        if self.mode == Mode::Counted {
+            if self.remaining == 0 {
                 return None;
             }
-            *n -= 1;
+            self.remaining -= 1;
+            return Some(self.growth.next_step(self.cap, self.cap_nanos));
+        }
+        self.next_full()
+    }
+
+    /// `next` with jitter or a total limit. Kept out of line so that the paths above stay
+    /// small enough to inline.
+    #[inline(never)]
+    fn next_full(&mut self) -> Option<Duration> {
+        // A schedule without a count limit writes nothing here, so its calls do not wait on
+        // each other through this field.
+        if self.remaining != FOREVER {
+            if self.remaining == 0 {
+                return None;
+            }
+            self.remaining -= 1;
         }
         let delay = match self.jitter {
-            Jitter::None => self.growth.next_step(self.cap),
-            Jitter::Full => jitter::full(self.growth.next_step(self.cap), self.rng.f64()),
-            Jitter::Equal => jitter::equal(self.growth.next_step(self.cap), self.rng.f64()),
+            Jitter::None => self.growth.next_step(self.cap, self.cap_nanos),
+            Jitter::Full => {
+                jitter::full(self.growth.next_step(self.cap, self.cap_nanos), &mut self.rng)
+            }
+            Jitter::Equal => {
+                jitter::equal(self.growth.next_step(self.cap, self.cap_nanos), &mut self.rng)
+            }
             Jitter::Decorrelated => self.next_decorrelated(),
         };
         if let Some(left) = self.total_left.as_mut() {
@@ -112,7 +178,7 @@ impl<G: Growth> Engine<G> {
                 Some(rest) => *left = rest,
                 None => {
                     // Stop for good: a later, shorter draw must not sneak in after a refusal.
-                    self.remaining = Some(0);
+                    self.remaining = 0;
                     return None;
                 }
             }
@@ -120,18 +186,59 @@ impl<G: Growth> Engine<G> {
         Some(delay)
     }
 
+    #[inline]
     fn next_decorrelated(&mut self) -> Duration {
-        let initial = self.growth.initial();
-        let low = nanos_f64(initial);
+        let low = self.growth.initial();
         let previous = self.previous.max(low);
-        let drawn = jitter::decorrelated(low, nanos_f64(self.cap), previous, self.rng.f64());
+        let drawn = jitter::decorrelated(low, self.cap, self.cap_nanos, previous, &mut self.rng);
         self.previous = drawn;
-        // Float rounding of huge durations could land a nanosecond outside the range.
-        from_nanos_f64(drawn).max(initial).min(self.cap)
+        drawn
+    }
+
+    /// `Iterator::nth`, without walking a run of equal steps one by one: once an unjittered
+    /// law has settled, every step is the same, so `nth(u32::MAX as usize)` returns at once.
+    /// Jittered schedules still draw every delay they skip, so a seeded stream is the same
+    /// however it is walked.
+    pub(crate) fn nth(&mut self, mut n: usize) -> Option<Duration> {
+        while n > 0 && self.remaining != 0 {
+            if self.jitter == Jitter::None && self.growth.settled() {
+                n -= self.skip_settled(n);
+                if n == 0 {
+                    break;
+                }
+            }
+            self.next()?;
+            n -= 1;
+        }
+        self.next()
+    }
+
+    /// Skips up to `n` steps of a settled, unjittered law, as many as the count and the
+    /// total limit allow, and says how many it skipped.
+    fn skip_settled(&mut self, n: usize) -> usize {
+        let step = self.growth.clone().next_step(self.cap, self.cap_nanos).as_nanos();
+        let counted = self.remaining != FOREVER;
+        let mut skip = n as u128;
+        if counted {
+            skip = skip.min(u128::from(self.remaining));
+        }
+        if let Some(left) = self.total_left {
+            // A zero step fits any number of times: `checked_div` leaves `skip` alone.
+            if let Some(fits) = left.as_nanos().checked_div(step) {
+                skip = skip.min(fits);
+            }
+            self.total_left = Some(from_nanos_u128(left.as_nanos() - step * skip));
+        }
+        if counted {
+            // At most `remaining`, so it fits.
+            self.remaining -= skip as u64;
+        }
+        // At most `n`, so it fits.
+        skip as usize
     }
 
     pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
-        match (self.remaining, self.total_left) {
+        match (self.remaining(), self.total_left) {
             (Some(n), None) => {
                 let n = usize::try_from(n).unwrap_or(usize::MAX);
                 (n, Some(n))
@@ -145,7 +252,7 @@ impl<G: Growth> Engine<G> {
     /// The largest sum of delays the rest of this schedule could yield.
     pub(crate) fn worst_case_total(&self) -> Duration {
         let mut steps = WorstSteps::new(self);
-        let mut remaining = self.remaining;
+        let mut remaining = self.remaining();
         let mut sum = Duration::ZERO;
         let mut left = self.total_left;
         // An unjittered schedule stops before the step that would overflow the limit; a
@@ -153,7 +260,7 @@ impl<G: Growth> Engine<G> {
         let exact = self.jitter == Jitter::None;
         let mut counted = 0u32;
         while remaining != Some(0) {
-            let step = steps.next(self.cap);
+            let step = steps.next(self.cap, self.cap_nanos);
             if step.is_zero() && steps.settled() {
                 break;
             }
@@ -198,16 +305,16 @@ impl<G: Growth> WorstSteps<G> {
     fn new(engine: &Engine<G>) -> Self {
         match engine.jitter {
             Jitter::Decorrelated => WorstSteps::Tripling {
-                previous: from_nanos_f64(engine.previous).max(engine.growth.initial()),
+                previous: engine.previous.max(engine.growth.initial()),
                 at_cap: false,
             },
             _ => WorstSteps::Growth(engine.growth.clone()),
         }
     }
 
-    fn next(&mut self, cap: Duration) -> Duration {
+    fn next(&mut self, cap: Duration, cap_nanos: u64) -> Duration {
         match self {
-            WorstSteps::Growth(g) => g.next_step(cap),
+            WorstSteps::Growth(g) => g.next_step(cap, cap_nanos),
             WorstSteps::Tripling { previous, at_cap } => {
                 let step = scale(*previous, 3.0).min(cap);
                 *at_cap = step == cap || step == *previous;
@@ -239,6 +346,8 @@ impl<G: Clone> Clone for Engine<G> {
             seed: self.seed,
             remaining: self.remaining,
             total_left: self.total_left,
+            cap_nanos: self.cap_nanos,
+            mode: self.mode,
             previous: self.previous,
             rng: match (self.seed, self.jitter) {
                 (None, j) if j != Jitter::None => fresh_rng(),
@@ -410,13 +519,18 @@ macro_rules! schedule_api {
         impl Iterator for $ty {
             type Item = Duration;
 
-            #[inline]
+            // Always inlined, as `Engine::next` is: its plain path is a few instructions.
+            #[inline(always)]
             fn next(&mut self) -> Option<Duration> {
                 self.engine.next()
             }
 
             fn size_hint(&self) -> (usize, Option<usize>) {
                 self.engine.size_hint()
+            }
+
+            fn nth(&mut self, n: usize) -> Option<Duration> {
+                self.engine.nth(n)
             }
         }
 

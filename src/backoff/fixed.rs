@@ -33,9 +33,10 @@ impl Growth for Law {
         self.delay
     }
 
-    #[inline]
-    fn next_step(&mut self, cap: Duration) -> Duration {
-        self.delay.min(cap)
+    #[inline(always)]
+    fn next_step(&mut self, _cap: Duration, _cap_nanos: u64) -> Duration {
+        // `max_delay` refuses a cap below the initial delay, which is this one.
+        self.delay
     }
 
     fn settled(&self) -> bool {

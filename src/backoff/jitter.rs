@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use super::math::{from_nanos_f64, nanos_f64};
+use super::math::{from_nanos_f64, nanos_f64, nanos_u64};
 
 /// How a schedule randomises its delays.
 ///
@@ -58,6 +58,7 @@ impl Jitter {
         }
     }
 
+    #[cfg(feature = "std")]
     pub(crate) fn from_keyword(word: &str) -> Option<Jitter> {
         [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated]
             .into_iter()
@@ -71,21 +72,63 @@ impl core::fmt::Display for Jitter {
     }
 }
 
-/// The random draws, given a uniform sample `u` in `[0, 1)`.
-///
-/// Each result is computed inside its range in `f64` nanoseconds and truncated, so it never
-/// exceeds the range's upper end.
-pub(crate) fn full(step: Duration, u: f64) -> Duration {
-    from_nanos_f64(nanos_f64(step) * u)
+// The draws. Steps below u64::MAX nanoseconds (584 years), which is every step in
+// practice, are drawn in integer nanoseconds: one multiply maps 64 random bits onto the
+// range, no float conversion on the way in or out. Longer steps go through `f64`.
+//
+// Each draw is made inside its range, which the cap already bounds, and never clamped.
+
+/// A uniform integer in `[0, span)`, or 0 when `span` is 0: the high half of
+/// `bits * span` (Lemire's multiply-shift). Its bias, below `span / 2^64`, is under
+/// one part in a billion for any delay below 584 years.
+#[inline]
+fn below(span: u64, bits: u64) -> u64 {
+    ((u128::from(bits) * u128::from(span)) >> 64) as u64
 }
 
-pub(crate) fn equal(step: Duration, u: f64) -> Duration {
-    let half = nanos_f64(step) * 0.5;
-    from_nanos_f64(half + half * u)
+/// Uniform in `[0, step)` (zero for a zero step).
+#[inline]
+pub(crate) fn full(step: Duration, rng: &mut fastrand::Rng) -> Duration {
+    match nanos_u64(step) {
+        Some(s) => Duration::from_nanos(below(s, rng.u64(..))),
+        None => from_nanos_f64(nanos_f64(step) * rng.f64()),
+    }
 }
 
-/// One decorrelated draw in `[low, min(cap, 3 * previous)]`, all in nanoseconds.
-pub(crate) fn decorrelated(low: f64, cap: f64, previous: f64, u: f64) -> f64 {
-    let high = (previous * 3.0).min(cap);
-    low + (high - low) * u
+/// `floor(step / 2)` plus uniform in `[0, ceil(step / 2))`: within `[step / 2, step)`.
+#[inline]
+pub(crate) fn equal(step: Duration, rng: &mut fastrand::Rng) -> Duration {
+    match nanos_u64(step) {
+        Some(s) => {
+            let half = s / 2;
+            Duration::from_nanos(half + below(s - half, rng.u64(..)))
+        }
+        None => {
+            let half = nanos_f64(step) * 0.5;
+            from_nanos_f64(half + half * rng.f64())
+        }
+    }
+}
+
+/// One decorrelated draw, uniform in `[low, min(cap, 3 * previous))` (`low` when that
+/// range is empty). `previous` is at least `low`, and `low` at most `cap`.
+#[inline]
+pub(crate) fn decorrelated(
+    low: Duration,
+    cap: Duration,
+    cap_nanos: u64,
+    previous: Duration,
+    rng: &mut fastrand::Rng,
+) -> Duration {
+    // With the cap below u64::MAX nanoseconds, so are `low` and every draw.
+    if cap_nanos != u64::MAX {
+        if let (Some(low), Some(previous)) = (nanos_u64(low), nanos_u64(previous)) {
+            let high = previous.saturating_mul(3).min(cap_nanos);
+            return Duration::from_nanos(low + below(high - low, rng.u64(..)));
+        }
+    }
+    let (low_f, previous_f) = (nanos_f64(low), nanos_f64(previous));
+    let high = (previous_f * 3.0).min(nanos_f64(cap));
+    // Float rounding of huge durations could land a nanosecond outside the range.
+    from_nanos_f64(low_f + (high - low_f) * rng.f64()).max(low).min(cap)
 }

@@ -13,6 +13,15 @@ pub(crate) fn nanos_f64(d: Duration) -> f64 {
     d.as_secs() as f64 * NANOS_PER_SEC as f64 + f64::from(d.subsec_nanos())
 }
 
+/// `d` in whole nanoseconds, if that fits in a `u64` (up to about 584 years).
+///
+/// Schedules keep their steps in `u64` nanoseconds while they fit: one integer multiply or
+/// add per step, where a `Duration` or a `u128` would take several.
+#[inline]
+pub(crate) fn nanos_u64(d: Duration) -> Option<u64> {
+    d.as_secs().checked_mul(NANOS_PER_SEC)?.checked_add(u64::from(d.subsec_nanos()))
+}
+
 /// A whole number of nanoseconds as a `Duration`, saturating at `Duration::MAX`.
 pub(crate) fn from_nanos_u128(nanos: u128) -> Duration {
     if let Ok(small) = u64::try_from(nanos) {
@@ -48,7 +57,8 @@ pub(crate) fn from_nanos_f64(nanos: f64) -> Duration {
 /// truncated to the nanosecond.
 pub(crate) fn scale(d: Duration, factor: f64) -> Duration {
     let whole = factor as u64;
-    if whole as f64 == factor {
+    // `as` saturates, so 2^64 and above never pass as whole numbers.
+    if whole as f64 == factor && whole != u64::MAX {
         return from_nanos_u128(d.as_nanos().saturating_mul(u128::from(whole)));
     }
     from_nanos_f64(nanos_f64(d) * factor)
@@ -66,6 +76,10 @@ mod tests {
         assert_eq!(scale(Duration::MAX, 1.0), Duration::MAX);
         assert_eq!(scale(Duration::MAX, 2.0), Duration::MAX);
         assert_eq!(scale(Duration::from_nanos(1), 0.0), Duration::ZERO);
+        // 2^64 is not u64::MAX: it goes through f64, exact to a few microseconds up there.
+        let d = scale(Duration::from_nanos(1), 18_446_744_073_709_551_616.0);
+        assert_eq!(d.as_secs(), 18_446_744_073);
+        assert!(d.subsec_nanos().abs_diff(709_551_616) < 10_000, "{d:?}");
     }
 
     #[test]
@@ -87,5 +101,13 @@ mod tests {
         assert_eq!(big.as_secs(), 20_000_000_000);
         assert_eq!(from_nanos_u128(u128::MAX), Duration::MAX);
         assert_eq!(from_nanos_u128(Duration::MAX.as_nanos()), Duration::MAX);
+    }
+
+    #[test]
+    fn nanos_fit_a_u64_up_to_its_limit() {
+        assert_eq!(nanos_u64(Duration::new(3, 7)), Some(3_000_000_007));
+        assert_eq!(nanos_u64(Duration::from_nanos(u64::MAX)), Some(u64::MAX));
+        assert_eq!(nanos_u64(Duration::from_nanos(u64::MAX) + Duration::from_nanos(1)), None);
+        assert_eq!(nanos_u64(Duration::MAX), None);
     }
 }

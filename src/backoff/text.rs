@@ -196,7 +196,8 @@ impl FromStr for Exponential {
                     .text
                     .parse()
                     .map_err(|_| value.error("invalid factor: expected a number"))?;
-                engine.growth.factor = Invalid::check_factor(factor).map_err(|e| value.error(e))?;
+                let factor = Invalid::check_factor(factor).map_err(|e| value.error(e))?;
+                engine.growth.set_factor(factor);
                 Ok(true)
             },
         )?;
