@@ -177,6 +177,12 @@ mod exponential {
             iterate(b, || super::persevere(Jitter::None));
         }
 
+        /// The same schedule without a count limit, like the peers that cannot count.
+        #[divan::bench]
+        fn persevere_forever(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::None).forever());
+        }
+
         /// f32 seconds, so its steps are approximate.
         #[divan::bench]
         fn backon(b: Bencher) {
@@ -303,6 +309,12 @@ mod fibonacci {
             iterate(b, || super::persevere(Jitter::None));
         }
 
+        /// The same schedule without a count limit, like the peers that cannot count.
+        #[divan::bench]
+        fn persevere_forever(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::None).forever());
+        }
+
         #[divan::bench]
         fn backon(b: Bencher) {
             iterate(b, || backon_fibonacci().build());
@@ -378,6 +390,12 @@ mod fixed {
         #[divan::bench]
         fn persevere(b: Bencher) {
             iterate(b, || super::persevere(Jitter::None));
+        }
+
+        /// The same schedule without a count limit, like the peers that cannot count.
+        #[divan::bench]
+        fn persevere_forever(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::None).forever());
         }
 
         #[divan::bench]
