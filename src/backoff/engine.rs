@@ -12,6 +12,25 @@ use super::math::{from_nanos_u128, nanos_u64, scale};
 /// How many delays a schedule yields unless told otherwise: three retries, four attempts.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
+/// An unjittered step as jitter wants it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Step {
+    /// Below `u64::MAX` nanoseconds (584 years): every step in practice.
+    Nanos(u64),
+    /// Longer than that.
+    Long(Duration),
+}
+
+impl Step {
+    #[inline(always)]
+    pub(crate) fn of(step: Duration) -> Step {
+        match nanos_u64(step) {
+            Some(n) if n != u64::MAX => Step::Nanos(n),
+            _ => Step::Long(step),
+        }
+    }
+}
+
 /// `Engine::remaining` of a schedule without a count limit: above any `u32` count.
 const FOREVER: u64 = u64::MAX;
 
@@ -38,6 +57,12 @@ pub(crate) trait Growth: Clone + Debug + PartialEq {
     /// The next unjittered step, at most `cap`; advances the law. `cap_nanos` is the cap in
     /// nanoseconds, or `u64::MAX` when it is that long or longer.
     fn next_step(&mut self, cap: Duration, cap_nanos: u64) -> Duration;
+    /// `next_step` in the form jitter draws from: nanoseconds when below `u64::MAX`, which
+    /// saves a conversion each way for the laws that keep their steps that way.
+    #[inline(always)]
+    fn next_nanos(&mut self, cap: Duration, cap_nanos: u64) -> Step {
+        Step::of(self.next_step(cap, cap_nanos))
+    }
     /// Whether every further step equals the one just returned (the law hit the cap or
     /// never grows), so sums over the rest can be multiplied instead of iterated.
     fn settled(&self) -> bool;
@@ -166,10 +191,10 @@ impl<G: Growth> Engine<G> {
         let delay = match self.jitter {
             Jitter::None => self.growth.next_step(self.cap, self.cap_nanos),
             Jitter::Full => {
-                jitter::full(self.growth.next_step(self.cap, self.cap_nanos), &mut self.rng)
+                jitter::full(self.growth.next_nanos(self.cap, self.cap_nanos), &mut self.rng)
             }
             Jitter::Equal => {
-                jitter::equal(self.growth.next_step(self.cap, self.cap_nanos), &mut self.rng)
+                jitter::equal(self.growth.next_nanos(self.cap, self.cap_nanos), &mut self.rng)
             }
             Jitter::Decorrelated => self.next_decorrelated(),
         };

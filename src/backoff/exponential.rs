@@ -3,7 +3,7 @@
 use core::time::Duration;
 
 use super::Invalid;
-use super::engine::{Engine, Growth};
+use super::engine::{Engine, Growth, Step};
 use super::math::{nanos_f64, nanos_u64, scale};
 
 /// Delays that grow by a constant factor: `initial`, `initial * factor`,
@@ -153,6 +153,19 @@ impl Growth for Law {
             Next::Capped => cap,
             _ => self.next_step_slow(cap),
         }
+    }
+
+    /// `next_step`, but the step stays in nanoseconds for jitter to draw from.
+    #[inline(always)]
+    fn next_nanos(&mut self, cap: Duration, cap_nanos: u64) -> Step {
+        if let Next::Nanos(n) = self.next {
+            if n < cap_nanos && n <= self.limit {
+                let grown = if self.shift != 0 { n << self.shift } else { n * self.whole };
+                self.next = Next::Nanos(grown);
+                return Step::Nanos(n);
+            }
+        }
+        Step::of(self.next_step(cap, cap_nanos))
     }
 
     fn settled(&self) -> bool {

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use super::engine::{Engine, Growth};
+use super::engine::{Engine, Growth, Step};
 use super::math::nanos_u64;
 
 /// Delays that follow the Fibonacci numbers: `initial`, `initial`, `2 * initial`,
@@ -94,6 +94,21 @@ impl Growth for Law {
             return cap;
         }
         self.next_wide(cap)
+    }
+
+    /// `next_step`, but the step stays in nanoseconds for jitter to draw from.
+    #[inline(always)]
+    fn next_nanos(&mut self, cap: Duration, cap_nanos: u64) -> Step {
+        let (current, next) = (self.current, self.next);
+        if current < cap_nanos {
+            if let Some(after) = current.checked_add(next) {
+                if after != u64::MAX {
+                    (self.current, self.next) = (next, after);
+                    return Step::Nanos(current);
+                }
+            }
+        }
+        Step::of(self.next_step(cap, cap_nanos))
     }
 
     fn settled(&self) -> bool {

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use super::engine::{Engine, Growth};
+use super::engine::{Engine, Growth, Step};
 
 /// The same delay between every attempt.
 ///
@@ -26,6 +26,8 @@ pub struct Fixed {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Law {
     pub(crate) delay: Duration,
+    /// `delay` as jitter draws from it, converted once.
+    step: Step,
 }
 
 impl Growth for Law {
@@ -39,6 +41,11 @@ impl Growth for Law {
         self.delay
     }
 
+    #[inline(always)]
+    fn next_nanos(&mut self, _cap: Duration, _cap_nanos: u64) -> Step {
+        self.step
+    }
+
     fn settled(&self) -> bool {
         true
     }
@@ -47,7 +54,7 @@ impl Growth for Law {
 impl Fixed {
     /// A schedule that waits `delay` before each retry.
     pub fn new(delay: Duration) -> Self {
-        Fixed { engine: Engine::new(Law { delay }) }
+        Fixed { engine: Engine::new(Law { delay, step: Step::of(delay) }) }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use core::time::Duration;
 
+use super::engine::Step;
 use super::math::{from_nanos_f64, nanos_f64, nanos_u64};
 
 /// How a schedule randomises its delays.
@@ -88,22 +89,22 @@ fn below(span: u64, bits: u64) -> u64 {
 
 /// Uniform in `[0, step)` (zero for a zero step).
 #[inline]
-pub(crate) fn full(step: Duration, rng: &mut fastrand::Rng) -> Duration {
-    match nanos_u64(step) {
-        Some(s) => Duration::from_nanos(below(s, rng.u64(..))),
-        None => from_nanos_f64(nanos_f64(step) * rng.f64()),
+pub(crate) fn full(step: Step, rng: &mut fastrand::Rng) -> Duration {
+    match step {
+        Step::Nanos(s) => Duration::from_nanos(below(s, rng.u64(..))),
+        Step::Long(step) => from_nanos_f64(nanos_f64(step) * rng.f64()),
     }
 }
 
 /// `floor(step / 2)` plus uniform in `[0, ceil(step / 2))`: within `[step / 2, step)`.
 #[inline]
-pub(crate) fn equal(step: Duration, rng: &mut fastrand::Rng) -> Duration {
-    match nanos_u64(step) {
-        Some(s) => {
+pub(crate) fn equal(step: Step, rng: &mut fastrand::Rng) -> Duration {
+    match step {
+        Step::Nanos(s) => {
             let half = s / 2;
             Duration::from_nanos(half + below(s - half, rng.u64(..)))
         }
-        None => {
+        Step::Long(step) => {
             let half = nanos_f64(step) * 0.5;
             from_nanos_f64(half + half * rng.f64())
         }
