@@ -89,11 +89,17 @@ pub(crate) struct Engine<G> {
     mode: Mode,
     /// The last decorrelated draw; zero before the first.
     previous: Duration,
+    /// `previous` in nanoseconds, saturating: what each decorrelated draw depends on, kept
+    /// so that the chain from one draw to the next has no conversion in it.
+    previous_nanos: u64,
+    /// The initial delay in nanoseconds, saturating: the low end of decorrelated draws.
+    initial_nanos: u64,
     rng: fastrand::Rng,
 }
 
 impl<G: Growth> Engine<G> {
     pub(crate) fn new(growth: G) -> Self {
+        let initial_nanos = nanos_u64(growth.initial()).unwrap_or(u64::MAX);
         Engine {
             growth,
             cap: Duration::MAX,
@@ -106,6 +112,8 @@ impl<G: Growth> Engine<G> {
             cap_nanos: u64::MAX,
             mode: Mode::Counted,
             previous: Duration::ZERO,
+            previous_nanos: 0,
+            initial_nanos,
             // Replaced by `jitter` or `seed`; a constant keeps unjittered schedules free of
             // the cost of gathering entropy.
             rng: fastrand::Rng::with_seed(0),
@@ -213,10 +221,20 @@ impl<G: Growth> Engine<G> {
 
     #[inline]
     fn next_decorrelated(&mut self) -> Duration {
+        if self.cap_nanos != u64::MAX {
+            // The cap, and so the initial delay and every draw, are below u64::MAX
+            // nanoseconds: `initial_nanos` and `previous_nanos` are exact.
+            let (low, cap) = (self.initial_nanos, self.cap_nanos);
+            let drawn = jitter::decorrelated(low, cap, self.previous_nanos, &mut self.rng);
+            self.previous_nanos = drawn;
+            self.previous = Duration::from_nanos(drawn);
+            return self.previous;
+        }
         let low = self.growth.initial();
         let previous = self.previous.max(low);
-        let drawn = jitter::decorrelated(low, self.cap, self.cap_nanos, previous, &mut self.rng);
+        let drawn = jitter::decorrelated_long(low, self.cap, previous, &mut self.rng);
         self.previous = drawn;
+        self.previous_nanos = nanos_u64(drawn).unwrap_or(u64::MAX);
         drawn
     }
 
@@ -374,6 +392,8 @@ impl<G: Clone> Clone for Engine<G> {
             cap_nanos: self.cap_nanos,
             mode: self.mode,
             previous: self.previous,
+            previous_nanos: self.previous_nanos,
+            initial_nanos: self.initial_nanos,
             rng: match (self.seed, self.jitter) {
                 (None, j) if j != Jitter::None => fresh_rng(),
                 _ => self.rng.clone(),

@@ -3,7 +3,7 @@
 use core::time::Duration;
 
 use super::engine::Step;
-use super::math::{from_nanos_f64, nanos_f64, nanos_u64};
+use super::math::{from_nanos_f64, nanos_f64};
 
 /// How a schedule randomises its delays.
 ///
@@ -111,23 +111,22 @@ pub(crate) fn equal(step: Step, rng: &mut fastrand::Rng) -> Duration {
     }
 }
 
-/// One decorrelated draw, uniform in `[low, min(cap, 3 * previous))` (`low` when that
-/// range is empty). `previous` is at least `low`, and `low` at most `cap`.
+/// One decorrelated draw in nanoseconds: uniform in `[low, high)` (`low` when the range is
+/// empty), where `high = min(cap, 3 * max(previous, low))` and `low <= cap`.
 #[inline]
-pub(crate) fn decorrelated(
+pub(crate) fn decorrelated(low: u64, cap: u64, previous: u64, rng: &mut fastrand::Rng) -> u64 {
+    let high = previous.max(low).saturating_mul(3).min(cap);
+    low + below(high - low, rng.u64(..))
+}
+
+/// The same for a cap of `u64::MAX` nanoseconds or more, in `f64`. `previous` is at least
+/// `low`, and `low` at most `cap`.
+pub(crate) fn decorrelated_long(
     low: Duration,
     cap: Duration,
-    cap_nanos: u64,
     previous: Duration,
     rng: &mut fastrand::Rng,
 ) -> Duration {
-    // With the cap below u64::MAX nanoseconds, so are `low` and every draw.
-    if cap_nanos != u64::MAX {
-        if let (Some(low), Some(previous)) = (nanos_u64(low), nanos_u64(previous)) {
-            let high = previous.saturating_mul(3).min(cap_nanos);
-            return Duration::from_nanos(low + below(high - low, rng.u64(..)));
-        }
-    }
     let (low_f, previous_f) = (nanos_f64(low), nanos_f64(previous));
     let high = (previous_f * 3.0).min(nanos_f64(cap));
     // Float rounding of huge durations could land a nanosecond outside the range.
