@@ -103,12 +103,12 @@ use std::future::Future;
 use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
-#[cfg(loom)]
+#[cfg(persevere_loom)]
 use loom::sync::{
     Mutex, MutexGuard,
     atomic::{AtomicU64, Ordering},
 };
-#[cfg(not(loom))]
+#[cfg(not(persevere_loom))]
 use std::sync::{
     Mutex, MutexGuard,
     atomic::{AtomicU64, Ordering},
@@ -339,23 +339,42 @@ impl<C: Clock> CircuitBreaker<C> {
     fn acquire_slow(&self) -> Result<Permit<'_, C>, Rejected> {
         let mut slow = self.lock();
         let mut word = self.load();
-        if word.state() == State::Open {
-            let now = self.now();
-            if now < slow.open_until {
-                let retry_after = Duration::from_nanos(slow.open_until - now);
-                return Err(Rejected { retry_after, state: State::Open });
+        loop {
+            match word.state() {
+                // Closed again by the time we got the lock.
+                State::Closed => {
+                    return Ok(Permit {
+                        breaker: self,
+                        epoch: word.epoch(),
+                        probe: false,
+                        done: false,
+                    });
+                }
+                State::Open => {
+                    let now = self.now();
+                    if now < slow.open_until {
+                        let retry_after = Duration::from_nanos(slow.open_until - now);
+                        return Err(Rejected { retry_after, state: State::Open });
+                    }
+                    word = match self.transition(&mut slow, word, State::HalfOpen, Why::BreakOver) {
+                        Ok(next) | Err(next) => next,
+                    };
+                }
+                State::HalfOpen => {
+                    if slow.probes_in_flight >= self.settings.max_probes {
+                        let retry_after = self.settings.break_duration;
+                        return Err(Rejected { retry_after, state: State::HalfOpen });
+                    }
+                    slow.probes_in_flight += 1;
+                    return Ok(Permit {
+                        breaker: self,
+                        epoch: word.epoch(),
+                        probe: true,
+                        done: false,
+                    });
+                }
             }
-            word = self.transition(&mut slow, State::HalfOpen, Why::BreakOver);
         }
-        if word.state() == State::HalfOpen {
-            if slow.probes_in_flight >= self.settings.max_probes {
-                let retry_after = self.settings.break_duration;
-                return Err(Rejected { retry_after, state: State::HalfOpen });
-            }
-            slow.probes_in_flight += 1;
-        }
-        let probe = word.state() == State::HalfOpen;
-        Ok(Permit { breaker: self, epoch: word.epoch(), probe, done: false })
     }
 
     /// Records a permit's end: `Some(true)` failed, `Some(false)` succeeded, `None` unknown.
@@ -434,17 +453,16 @@ impl<C: Clock> CircuitBreaker<C> {
             } else {
                 ratio_trip
             };
-            if let Some(why) = why {
-                self.transition(slow, State::Open, why);
-                return;
-            }
-            if run == word.failures() {
-                return;
-            }
-            // Only the failure run can move under us (lock-free updates from other threads).
-            match self.swap_word(word, word.with_failures(run)) {
-                Ok(()) => return,
-                Err(now) => word = now,
+            // Only the failure run can move under us (lock-free updates from other threads);
+            // if it did, decide again on the run as it is now.
+            let moved = match why {
+                Some(why) => self.transition(slow, word, State::Open, why).err(),
+                None if run == word.failures() => None,
+                None => self.swap_word(word, word.with_failures(run)).err(),
+            };
+            match moved {
+                None => return,
+                Some(now) => word = now,
             }
         }
     }
@@ -459,24 +477,31 @@ impl<C: Clock> CircuitBreaker<C> {
         match failed {
             None => {}
             Some(true) => {
-                self.transition(&mut slow, State::Open, Why::ProbeFailed);
+                let _ = self.transition(&mut slow, word, State::Open, Why::ProbeFailed);
             }
             Some(false) => {
                 slow.probe_successes = slow.probe_successes.saturating_add(1);
                 if slow.probe_successes >= self.settings.probe_successes {
                     let why = Why::ProbesSucceeded(slow.probe_successes);
-                    self.transition(&mut slow, State::Closed, why);
+                    let _ = self.transition(&mut slow, word, State::Closed, why);
                 }
             }
         }
     }
 
-    /// Moves to `to`; the caller holds the lock (`slow`), which makes this the only writer
-    /// of state and epoch. Logs and calls the hook before the lock is released, so that
-    /// observers see transitions in the order they happened.
-    fn transition(&self, slow: &mut Slow, to: State, why: Why) -> Word {
-        let from = self.load();
+    /// Moves from `from` to `to`, unless the word is no longer `from`: then nothing happens
+    /// and the word found comes back, for the caller to decide again.
+    ///
+    /// The caller holds the lock (`slow`), which makes this the only writer of state and
+    /// epoch, so only a closed breaker's failure run can have moved; in the other states the
+    /// swap cannot fail. Deciding on a plain load and then storing would be wrong: the load
+    /// may miss a success that just reset the run. Logs and calls the hook before the lock
+    /// is released, so that observers see transitions in the order they happened.
+    fn transition(&self, slow: &mut Slow, from: Word, to: State, why: Why) -> Result<Word, Word> {
         let next = from.next(to);
+        self.word
+            .compare_exchange(from.0, next.0, Ordering::AcqRel, Ordering::Acquire)
+            .map_err(Word)?;
         match to {
             State::Open => {
                 let pause =
@@ -490,11 +515,8 @@ impl<C: Clock> CircuitBreaker<C> {
                 }
             }
         }
-        // A plain store is enough: a lock-free failure-run update racing with it carries
-        // the old epoch, so it either lands first and is overwritten, or fails its swap.
-        self.word.store(next.0, Ordering::Release);
         self.announce(from.state(), to, why);
-        next
+        Ok(next)
     }
 
     fn announce(&self, from: State, to: State, why: Why) {
