@@ -78,8 +78,8 @@ pub(crate) struct Engine<G> {
     pub(crate) max_total: Option<Duration>,
     pub(crate) jitter: Jitter,
     pub(crate) seed: Option<u64>,
-    // The run state below is laid out for `next`, which runs once per delay: plain integers
-    // and one predictable branch per setting, no `Option` to unwrap on the way.
+    // The run state below is laid out for `next`, which runs once per delay: integers and a
+    // one-byte mode, no `Option` to unwrap on the unjittered paths.
     /// Delays left to yield, or [`FOREVER`]; zero ends the schedule, counted or not.
     remaining: u64,
     total_left: Option<Duration>,
@@ -564,7 +564,7 @@ macro_rules! schedule_api {
         impl Iterator for $ty {
             type Item = Duration;
 
-            // Always inlined, as `Engine::next` is: its plain path is a few instructions.
+            // Always inlined, as `Engine::next` is: its unjittered paths are a few instructions.
             #[inline(always)]
             fn next(&mut self) -> Option<Duration> {
                 self.engine.next()

@@ -92,9 +92,7 @@ impl Law {
             Next::Scale(nanos_f64(pending) / nanos_f64(self.initial))
         };
     }
-}
 
-impl Law {
     /// Every step `next_step` does not take in a few instructions: reaching the cap,
     /// crossing u64 nanoseconds, and fractional factors.
     #[cold]
