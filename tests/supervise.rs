@@ -66,7 +66,12 @@ fn line(level: log::Level, text: &str) -> (log::Level, String) {
 }
 
 /// Plays run number `run` (from 0) of `script` on `clock`.
-fn play(script: Script<'_>, run: usize, clock: &ManualClock, stop: &StopSignal) -> Result<(), String> {
+fn play(
+    script: Script<'_>,
+    run: usize,
+    clock: &ManualClock,
+    stop: &StopSignal,
+) -> Result<(), String> {
     let (lasts, end) =
         script.get(run).copied().unwrap_or((Duration::ZERO, Fail("past the script")));
     clock.advance(lasts);
@@ -464,6 +469,31 @@ fn join_passes_on_a_panic_of_the_supervisor_itself() {
         .unwrap();
     let payload = panic::catch_unwind(AssertUnwindSafe(|| handle.join())).unwrap_err();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"the sleeper broke"));
+}
+
+#[test]
+fn a_name_that_cannot_name_a_thread_leaves_it_unnamed() {
+    let handle = Supervisor::new(Fixed::new(secs(1)))
+        .name("bad\0name")
+        .spawn(|_| if thread::current().name().is_none() { Ok(()) } else { Err("named") })
+        .unwrap();
+    assert_eq!(handle.join(), Outcome::Finished);
+}
+
+#[test]
+fn healthy_after_zero_makes_every_failure_the_first() {
+    let trace = both(
+        || Supervisor::new(Exponential::new(secs(1))).healthy_after(Duration::ZERO),
+        &[
+            (ms(1), Fail("a")),
+            (ms(1), Fail("b")),
+            (ms(1), Fail("c")),
+            (ms(1), Fail("d")),
+            (ms(1), Fail("e")),
+            (ms(1), StopThen(Ok(()))),
+        ],
+    );
+    assert_eq!((trace.outcome, trace.slept), (Outcome::Stopped, vec![secs(1); 5]));
 }
 
 #[test]

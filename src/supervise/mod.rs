@@ -140,8 +140,9 @@ impl<S, Sl, C> Supervisor<S, Sl, C> {
     /// this long fails, the failure count and the schedule start over. Default
     /// [`DEFAULT_HEALTHY_AFTER`].
     ///
-    /// `Duration::ZERO` makes every run healthy: the supervisor then never gives up and
-    /// always waits the schedule's first delay.
+    /// `Duration::ZERO` makes every run healthy: each failure is then the first in a row,
+    /// so the supervisor waits the schedule's first delay every time and never gives up
+    /// (unless [`max_failures`](Supervisor::max_failures) is 1).
     ///
     /// ```
     /// use persevere::supervise::{Outcome, StopSignal, Supervisor};

@@ -199,9 +199,12 @@ impl Future for Stopped<'_> {
                 slot
             }
         };
-        match &mut waiters.slots[slot] {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            entry => *entry = Some(cx.waker().clone()),
+        // Slots are never removed, so `slot` is always in range.
+        if let Some(entry) = waiters.slots.get_mut(slot) {
+            match entry {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                entry => *entry = Some(cx.waker().clone()),
+            }
         }
         Poll::Pending
     }
@@ -211,8 +214,10 @@ impl Drop for Stopped<'_> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot {
             let mut waiters = self.signal.lock();
-            waiters.slots[slot] = None;
-            waiters.free.push(slot);
+            if let Some(entry) = waiters.slots.get_mut(slot) {
+                *entry = None;
+                waiters.free.push(slot);
+            }
         }
     }
 }
