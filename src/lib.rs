@@ -51,6 +51,8 @@ mod decide;
 #[cfg(feature = "std")]
 pub mod future;
 #[cfg(feature = "std")]
+pub mod guide;
+#[cfg(feature = "std")]
 pub mod policy;
 #[cfg(feature = "std")]
 mod scope;

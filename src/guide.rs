@@ -1,0 +1,654 @@
+//! The user guide: persevere for people who know another retry library, and recipes for
+//! the situations our users meet most.
+//!
+//! This module holds no code. Every example below is a doctest that runs against an
+//! in-memory stand-in for the service it calls. Where a recipe's delays are seconds long, a
+//! hidden line swaps the sleep for a no-op (see [`blocking::Retry::sleep`]), and where a
+//! time limit decides the outcome, the clock for a [`ManualClock`]; so the whole guide runs
+//! in a moment with `cargo test --doc guide`.
+//!
+//! * [Coming from another library](#coming-from-another-library): [tenacity](#tenacity-python),
+//!   [Polly](#polly-net), [cenkalti/backoff](#cenkaltibackoff-go), [`backon`](#backon),
+//!   [`backoff`](#backoff-rust), [`tokio-retry`](#tokio-retry).
+//! * [Recipes](#recipes): [a database connection](#a-database-connection),
+//!   [publishing to a message broker](#publishing-to-a-message-broker),
+//!   [an HTTP API with 429, 5xx and `Retry-After`](#an-http-api-with-429-5xx-and-retry-after),
+//!   [a payment](#a-payment), [a cache read](#a-cache-read),
+//!   [a background loop that must never die](#a-background-loop-that-must-never-die),
+//!   [retry, circuit breaker and budget together](#retry-circuit-breaker-and-budget-together).
+//!
+//! # Coming from another library
+//!
+//! Three ideas cover most of what other libraries spread over many options:
+//!
+//! * A **schedule** is an iterator of delays: [`Exponential`], [`Fixed`], [`Fibonacci`], or
+//!   any `IntoIterator<Item = Duration>`. `n` delays allow `n + 1` attempts, and a schedule
+//!   ends after [`DEFAULT_MAX_RETRIES`] (3) delays unless you say otherwise.
+//! * An **adapter** runs the operation: [`blocking::retry`] on a thread, [`future::retry`]
+//!   under any executor. Both take the same settings ([`when`], [`notify`], [`adjust`],
+//!   [`max_elapsed`], [`on_give_up`], [`budget`]) and return the operation's own error.
+//! * A [`Policy`] is a schedule plus settings, kept once and applied at many call sites.
+//!
+//! A retry loop written by hand is a `for` loop over a schedule; that is what tenacity's
+//! `for attempt in Retrying(...)` and Go's `backoff.NewTicker` become:
+//!
+//! ```
+//! use persevere::Fixed;
+//! use std::{io, time::Duration};
+//!
+//! # let mut refusals = 1;
+//! # let mut connect = || -> io::Result<&'static str> {
+//! #     if refusals > 0 { refusals -= 1; Err(io::ErrorKind::ConnectionRefused.into()) } else { Ok("connected") }
+//! # };
+//! // Python: for attempt in Retrying(stop=stop_after_attempt(3), wait=wait_fixed(0.01)):
+//! //             with attempt: connect()
+//! let mut delays = Fixed::new(Duration::from_millis(10)).max_retries(2);
+//! let connection = loop {
+//!     match connect() {
+//!         Ok(c) => break Ok(c),
+//!         Err(e) => match delays.next() {
+//!             Some(delay) => std::thread::sleep(delay),
+//!             None => break Err(e),
+//!         },
+//!     }
+//! };
+//! assert_eq!(connection?, "connected");
+//! # Ok::<(), io::Error>(())
+//! ```
+//!
+//! ## tenacity (Python)
+//!
+//! A decorated function becomes a call to an adapter; the decorator's keyword arguments
+//! become the schedule's setters and the retry's:
+//!
+//! ```
+//! use persevere::{blocking, Exponential, Jitter};
+//! use std::{io, time::Duration};
+//!
+//! # let mut replies = vec![Ok("body"), Err(io::Error::from(io::ErrorKind::ConnectionReset))];
+//! # let mut fetch = || replies.pop().unwrap();
+//! // @retry(stop=stop_after_attempt(5), wait=wait_random_exponential(multiplier=0.5, max=30),
+//! //        retry=retry_if_exception_type(ConnectionError), reraise=True)
+//! let schedule = Exponential::new(Duration::from_millis(500))
+//!     .max_delay(Duration::from_secs(30))
+//!     .jitter(Jitter::Full)
+//!     .max_retries(4); // 4 waits between 5 attempts
+//! let body = blocking::retry(schedule, || fetch())
+//!     .when(persevere::classify::is_transient_io)
+//! #   .sleep(|_| {})
+//!     .call()?;
+//! assert_eq!(body, "body");
+//! # Ok::<(), io::Error>(())
+//! ```
+//!
+//! | tenacity | persevere |
+//! |---|---|
+//! | `@retry` with no arguments: forever, no wait | a schedule always has an end: [`max_retries`] (3 by default), or [`forever`] by name |
+//! | `stop=stop_after_attempt(n)` | `.max_retries(n - 1)` on the schedule: it counts waits, not attempts |
+//! | `stop=stop_after_delay(s)` | [`max_elapsed`]`(limit)`; it stops *before* a wait that would end past the limit, where tenacity checks after an attempt |
+//! | `stop_after_attempt(n) \| stop_after_delay(s)` | set both; the first limit reached stops the retry |
+//! | `wait=wait_fixed(s)` | [`Fixed::new`]`(d)` |
+//! | `wait=wait_exponential(multiplier=m, max=b)` | [`Exponential::new`]`(m).max_delay(b)`; the first wait is `m`, then `2m`, `4m`… (`min` has no twin: start the schedule there) |
+//! | `wait=wait_random_exponential(multiplier=m, max=b)` | the same with [`.jitter(Jitter::Full)`](crate::Jitter::Full): each wait is uniform in `[0, step]` |
+//! | `wait_fixed(1) + wait_random(0, 2)` | a schedule is an iterator: `.map(\|d\| d + extra())` |
+//! | `retry=retry_if_exception_type(T)` | [`.when(\|e\| ..)`][`when`]: match on your error's variant, or use [`is_transient_io`] |
+//! | `retry=retry_if_result(pred)` | return `Err` from the operation for the results to retry |
+//! | `before_sleep=before_sleep_log(log, WARNING)` | built in: a `warn!` per failed attempt, target `persevere` ("attempt 2/4 failed: …; retrying in 200ms"); [`notify`] for your own |
+//! | `retry_error_callback=f` | [`on_give_up`] for a side effect; `.call().or_else(\|e\| ..)` for a fallback value |
+//! | `reraise=True` | always: the operation's own error comes back, never a wrapper like `RetryError` |
+//! | `retry_state.attempt_number`, `statistics` | [`retry_with`] hands the operation its [`Attempt`]; [`call_with_report`] returns a [`Report`] |
+//! | a `Retrying(...)` object reused across calls | a [`Policy`] |
+//! | `@retry` on an `async def`, `AsyncRetrying` | [`future::retry`] |
+//!
+//! ## Polly (.NET)
+//!
+//! | Polly v8 | persevere |
+//! |---|---|
+//! | `RetryStrategyOptions { MaxRetryAttempts = n }` (3 by default) | [`max_retries`]`(n)` (3 by default); both count the retries after the first call |
+//! | `MaxRetryAttempts = int.MaxValue` | [`forever`] |
+//! | `BackoffType = Constant` / `Exponential` | [`Fixed`] / [`Exponential`]; `Linear` is an iterator away: `(1..=n).map(\|k\| d * k)` |
+//! | `Delay` (2 s by default) | the schedule's first delay: [`Exponential::new`]`(d)`, [`Fixed::new`]`(d)` |
+//! | `MaxDelay` | [`max_delay`] |
+//! | `UseJitter = true` | [`jitter`]`(..)`; Polly's exponential jitter is a formula of its own (with `Delay` as the *median* first wait), and [`Jitter::Full`] or [`Jitter::Decorrelated`] are the nearest here |
+//! | `ShouldHandle = new PredicateBuilder().Handle<T>()` | [`when`]; until it is set every error is retried, as Polly retries every exception but `OperationCanceledException` |
+//! | `OnRetry = args => ..` | [`notify`]`(\|e, delay\| ..)`, with the delay about to be slept |
+//! | `DelayGenerator` (a `Retry-After` header) | [`adjust`]`(\|e, scheduled\| ..)`; `None` keeps the schedule's delay, as a null `TimeSpan?` does, and [`adjust_ceiling`] caps it |
+//! | `TimeProvider` and `Randomizer` in tests | [`sleep`](crate::blocking::Retry::sleep), [`clock`](crate::blocking::Retry::clock) and [`seed`] |
+//! | `new ResiliencePipelineBuilder().AddRetry(..).AddCircuitBreaker(..)` | `policy.retry(\|\| breaker.call(op))`: see [the recipe](#retry-circuit-breaker-and-budget-together) |
+//! | `AddTimeout` | your runtime's timeout around the operation (`tokio::time::timeout`); [`max_elapsed`] for the retry as a whole |
+//! | `CircuitBreakerStrategyOptions { FailureRatio, MinimumThroughput, SamplingDuration, BreakDuration }` | `CircuitBreaker::builder().failure_ratio(r).minimum_calls(n).sampling_window(d).break_duration(d)` (see [`breaker::Builder`]); here the ratio is off until set, and the break lasts 30 s, not 5 s |
+//! | the classic `CircuitBreaker(exceptionsAllowedBeforeBreaking, durationOfBreak)` | [`consecutive_failures`](crate::breaker::Builder::consecutive_failures)`(n)` (5 by default) |
+//! | `OnOpened`, `OnHalfOpened`, `OnClosed` | [`on_state_change`](crate::breaker::Builder::on_state_change)`(\|from, to\| ..)` |
+//! | `BrokenCircuitException` and its `RetryAfter` | [`BreakerError::Rejected`], and [`Rejected::retry_after`] |
+//! | `ManualControl` (isolate, close) | no counterpart |
+//!
+//! ## cenkalti/backoff (Go)
+//!
+//! | cenkalti/backoff | persevere |
+//! |---|---|
+//! | `NewExponentialBackOff()`: 500 ms, ×1.5, ±50 % randomization, 60 s interval cap, 15 min in all | `Exponential::new(ms(500)).factor(1.5).max_delay(secs(60)).jitter(Jitter::Equal).forever()` with [`max_elapsed`]`(15 min)` on the retry; no jitter here spreads *above* the step, [`Jitter::Equal`] draws from `[step / 2, step]` |
+//! | `InitialInterval`, `Multiplier`, `MaxInterval`, `RandomizationFactor` | [`Exponential::new`], [`factor`], [`max_delay`], [`jitter`] |
+//! | `MaxElapsedTime` (v4), `WithMaxElapsedTime` (v5) | [`max_elapsed`], a setting of the retry rather than the schedule |
+//! | `MaxElapsedTime = 0`: never stop | [`forever`], with no `max_elapsed` |
+//! | `WithMaxRetries(b, n)` (v4: `n` retries) | [`max_retries`]`(n)` |
+//! | `WithMaxTries(n)` (v5: `n` attempts) | [`max_retries`]`(n - 1)` |
+//! | `NewConstantBackOff(d)` | [`Fixed::new`]`(d)` |
+//! | `Permanent(err)` | [`when`] returning `false`; in Rust the error's type already says which kind it is |
+//! | `RetryNotify(op, b, notify)` (v4), `WithNotify(n)` (v5) | [`notify`]`(\|e, delay\| ..)` |
+//! | `RetryAfter(seconds)` (v5) | [`adjust`] |
+//! | `RetryWithData` | any `Result<T, E>`: the value comes back from `call` |
+//! | `WithContext(b, ctx)`, a cancelled `ctx` | async: drop the retry future, it stops at once; blocking: [`max_elapsed`], or a [`sleep`](crate::blocking::Retry::sleep) that wakes on your signal |
+//! | `b.Reset()` | schedules are values: clone a fresh one (a [`Policy`] does, per call) |
+//! | `NewTicker(b)` | a `for delay in schedule` loop |
+//!
+//! ## `backon`
+//!
+//! | backon | persevere |
+//! |---|---|
+//! | `ExponentialBuilder::default()`: 1 s, ×2, 60 s cap, 3 times | `Exponential::new(secs(1)).max_delay(secs(60))` (3 retries is the default here too) |
+//! | `.with_min_delay(d)`, `.with_factor(f)`, `.with_max_delay(d)` | [`Exponential::new`]`(d)`, [`factor`]`(f)`, [`max_delay`]`(d)`; no cap unless set |
+//! | `.with_max_times(n)`, `.without_max_times()` | [`max_retries`]`(n)`, [`forever`] |
+//! | `.with_total_delay(Some(d))` | [`max_total_delay`]`(d)` |
+//! | `.with_jitter()`: adds up to one more step, `[d, 2d)` | [`jitter`]`(Jitter::Full)`: `[0, d]`; every [`Jitter`] stays at or below the step and the cap |
+//! | `.with_jitter_seed(s)` | [`seed`]`(s)` |
+//! | `ConstantBuilder`, `FibonacciBuilder` | [`Fixed`], [`Fibonacci`] |
+//! | `fetch.retry(builder).await` (`Retryable`) | [`future::retry`]`(schedule, fetch).call().await` |
+//! | `f.retry(builder).call()` (`BlockingRetryable`) | [`blocking::retry`]`(schedule, f).call()` |
+//! | `.when(..)`, `.notify(..)`, `.sleep(..)` | the same names: [`when`], [`notify`], [`sleep`](crate::future::Retry::sleep) |
+//! | `.adjust(\|e, d: Option<Duration>\| ..)`, where `None` stops | [`adjust`]`(\|e, d: Duration\| ..)`, where `None` keeps `d`; the schedule alone decides when to stop |
+//! | `RetryableWithContext` | closures capture what they need; [`future::retry_mut`] for async closures that mutate it |
+//!
+//! ## `backoff` (Rust)
+//!
+//! | backoff | persevere |
+//! |---|---|
+//! | `ExponentialBackoff::default()`: 500 ms, ×1.5, ±50 %, 60 s cap, 15 min in all | as for cenkalti/backoff above, whose port it is |
+//! | `ExponentialBackoffBuilder::new().with_initial_interval(..).with_max_elapsed_time(..)` | [`Exponential::new`]`(..)` and [`max_elapsed`]`(..)` |
+//! | `backoff::retry(b, op)` with `op` returning `Result<T, backoff::Error<E>>` | [`blocking::retry`]`(schedule, op)` with `op` returning your own `Result<T, E>` |
+//! | `Error::transient(e)` / `Error::permanent(e)` | [`when`]`(\|e\| ..)` sorts them |
+//! | `Error::retry_after(e, d)` | [`adjust`]`(\|e, _\| e.retry_after())` |
+//! | `retry_notify(b, op, notify)` | [`notify`] |
+//! | `backoff::future::retry(b, op)` | [`future::retry`]`(schedule, op).call()`, under any executor |
+//! | `backoff::backoff::Constant::new(d)` | [`Fixed::new`]`(d)` |
+//!
+//! ## `tokio-retry`
+//!
+//! | tokio-retry | persevere |
+//! |---|---|
+//! | `Retry::spawn(strategy, action).await` | [`future::retry`]`(schedule, action).call().await`; add `.sleep(tokio::time::sleep)` to use tokio's timer (and its paused clock in tests) |
+//! | `RetryIf::spawn(strategy, action, condition)` | [`when`]`(condition)` |
+//! | `ExponentialBackoff::from_millis(10)`: 10 ms, 100 ms, 1 s… (powers of 10) | `Exponential::new(ms(10)).factor(10.0)` |
+//! | `.factor(1000)`: a unit multiplier | not needed: delays are `Duration`s |
+//! | `.max_delay(d)` | [`max_delay`]`(d)` |
+//! | `FixedInterval::from_millis(n)`, `FibonacciBackoff::from_millis(n)` | [`Fixed::new`]`(ms(n))`, [`Fibonacci::new`]`(ms(n))` |
+//! | `.map(jitter)`: each delay times uniform `[0, 1)` | [`jitter`]`(Jitter::Full)` |
+//! | `.take(n)`: its strategies never end | [`max_retries`]`(n)`; ours end after 3 unless told, so `.take(n)` needs [`forever`] first |
+//!
+//! # Recipes
+//!
+//! ## A database connection
+//!
+//! The service starts before its database, or the database restarts or fails over. Retry
+//! the connection on errors a fresh connection can cure (refused, reset, timed out), never
+//! on a wrong password; spread reconnecting clients with full jitter; and bound the whole
+//! wait by time, so that a readiness check can report the failure.
+//!
+//! ```
+//! use persevere::classify::is_transient_io;
+//! use persevere::{blocking, Exponential, Jitter, Stop};
+//! use std::{io, time::Duration};
+//!
+//! # #[derive(Debug)] struct Connection;
+//! # let mut refusals = 2;
+//! # let mut connect = |password: &str| -> io::Result<Connection> {
+//! #     if password != "secret" { return Err(io::ErrorKind::PermissionDenied.into()) }
+//! #     if refusals > 0 { refusals -= 1; return Err(io::ErrorKind::ConnectionRefused.into()) }
+//! #     Ok(Connection)
+//! # };
+//! // The database is restarting: two connections are refused, the third gets through.
+//! let reconnect = Exponential::new(Duration::from_millis(100))
+//!     .max_delay(Duration::from_secs(5))
+//!     .jitter(Jitter::Full)
+//!     .forever(); // bounded by time instead of by count
+//! let (connection, report) = blocking::retry(reconnect.clone(), || connect("secret"))
+//!     .when(is_transient_io)
+//!     .max_elapsed(Duration::from_secs(30))
+//! #   .sleep(|_| {})
+//!     .call_with_report();
+//! let _connection = connection?;
+//! assert_eq!(report.attempts, 3);
+//!
+//! // A wrong password is not transient: one attempt, and the error at once.
+//! let (refused, report) = blocking::retry(reconnect, || connect("guess"))
+//!     .when(is_transient_io)
+//!     .max_elapsed(Duration::from_secs(30))
+//!     .call_with_report();
+//! assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+//! assert_eq!((report.attempts, report.stop), (1, Stop::NotRetryable));
+//! # Ok::<(), io::Error>(())
+//! ```
+//!
+//! Retry the *connection*, or a whole transaction from its start; a statement in the middle
+//! of a transaction cannot be repeated on a new connection. Behind a connection pool, retry
+//! acquiring the connection, and size [`max_elapsed`] together with the pool's own acquire
+//! timeout: a single attempt can last that long.
+//!
+//! ## Publishing to a message broker
+//!
+//! A publish refused before it was sent is safe to repeat. A publish whose acknowledgement
+//! timed out is ambiguous: the broker may have stored the message. Retry it only if the
+//! broker deduplicates by an id that stays the same on every attempt, made once before the
+//! first (Kafka's idempotent producer, JetStream's `Nats-Msg-Id`, SQS FIFO's
+//! `MessageDeduplicationId`). What cannot be published goes to a dead-letter store.
+//!
+//! ```
+//! use persevere::{future, Exponential, Jitter};
+//! use std::{cell::RefCell, fmt, time::Duration};
+//!
+//! #[derive(Debug, PartialEq)]
+//! enum PublishError { Refused, AckTimeout, TooLarge }
+//!
+//! impl PublishError {
+//!     /// Refused: nothing was sent. AckTimeout: maybe stored, and the broker drops duplicates.
+//!     fn is_retryable(&self) -> bool {
+//!         matches!(self, PublishError::Refused | PublishError::AckTimeout)
+//!     }
+//! }
+//! # impl fmt::Display for PublishError {
+//! #     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "{self:?}") }
+//! # }
+//! # /// Stores each message id once; loses the acknowledgement of the first send.
+//! # #[derive(Default)]
+//! # struct Broker { stored: RefCell<Vec<(u64, String)>>, sends: RefCell<u32> }
+//! # impl Broker {
+//! #     async fn publish(&self, id: u64, body: &str) -> Result<(), PublishError> {
+//! #         if body.len() > 64 { return Err(PublishError::TooLarge) }
+//! #         *self.sends.borrow_mut() += 1;
+//! #         if !self.stored.borrow().iter().any(|(seen, _)| *seen == id) {
+//! #             self.stored.borrow_mut().push((id, body.to_owned()));
+//! #         }
+//! #         if *self.sends.borrow() == 1 { return Err(PublishError::AckTimeout) }
+//! #         Ok(())
+//! #     }
+//! # }
+//!
+//! # futures::executor::block_on(async {
+//! let broker = Broker::default();
+//! let dead_letters = RefCell::new(Vec::new());
+//! let publish = async |id: u64, body: &str| {
+//!     let schedule = Exponential::new(Duration::from_millis(50))
+//!         .max_delay(Duration::from_secs(2))
+//!         .jitter(Jitter::Full)
+//!         .max_retries(5);
+//!     future::retry(schedule, || broker.publish(id, body)) // the same id on every attempt
+//!         .when(PublishError::is_retryable)
+//!         .on_give_up(|e, _attempts| dead_letters.borrow_mut().push((id, format!("{e}"))))
+//! #       .sleep(|_| std::future::ready(()))
+//!         .call()
+//!         .await
+//! };
+//!
+//! // The first acknowledgement is lost; the retry is stored once, not twice.
+//! assert_eq!(publish(42, "order 42 paid").await, Ok(()));
+//! assert_eq!(*broker.sends.borrow(), 2);
+//! assert_eq!(*broker.stored.borrow(), [(42, "order 42 paid".to_owned())]);
+//!
+//! // What the broker refuses for good is not retried, and lands in the dead letters.
+//! assert_eq!(publish(43, &"x".repeat(100)).await, Err(PublishError::TooLarge));
+//! assert_eq!(*dead_letters.borrow(), [(43, "TooLarge".to_owned())]);
+//! # });
+//! ```
+//!
+//! Without an id the broker honours, return the timeout to the caller instead: a duplicate
+//! payment message is worse than an error.
+//!
+//! ## An HTTP API with 429, 5xx and `Retry-After`
+//!
+//! Retry rate limiting and server errors, not other 4xx answers; when the server says how
+//! long to wait, wait that long (a little more, at random, so clients told the same instant
+//! do not return together) but never longer than a ceiling. One [`Policy`] serves every
+//! endpoint of the client.
+//!
+//! ```
+//! use persevere::classify::{self, DEFAULT_HINT_CAP};
+//! use persevere::{Exponential, Jitter, Policy};
+//! use std::time::{Duration, SystemTime};
+//!
+//! #[derive(Debug)]
+//! enum ApiError {
+//!     Status { code: u16, retry_after: Option<String> },
+//!     Transport(std::io::Error),
+//! }
+//!
+//! impl ApiError {
+//!     fn is_retryable(&self) -> bool {
+//!         match self {
+//!             ApiError::Status { code, .. } => classify::is_retryable_status(*code),
+//!             ApiError::Transport(e) => classify::is_transient_io(e),
+//!         }
+//!     }
+//!
+//!     /// The wait the server asked for, if it sent a `Retry-After` we can read.
+//!     fn server_hint(&self) -> Option<Duration> {
+//!         let ApiError::Status { retry_after: Some(value), .. } = self else { return None };
+//!         // A malformed header is ignored: the schedule's delay stands.
+//!         let asked = classify::retry_after(value, SystemTime::now()).ok()?;
+//!         Some(classify::hint_delay(asked, DEFAULT_HINT_CAP))
+//!     }
+//! }
+//! # impl std::fmt::Display for ApiError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "{self:?}") }
+//! # }
+//! # /// Answers with the scripted statuses, then 200.
+//! # struct Server(std::sync::Mutex<Vec<(u16, Option<&'static str>)>>);
+//! # impl Server {
+//! #     async fn get(&self, path: &str) -> Result<String, ApiError> {
+//! #         match self.0.lock().unwrap().pop() {
+//! #             Some((code, hint)) => Err(ApiError::Status { code, retry_after: hint.map(String::from) }),
+//! #             None => Ok(format!("200 {path}")),
+//! #         }
+//! #     }
+//! # }
+//! # let server = Server(std::sync::Mutex::new(vec![(429, Some("2")), (503, None)]));
+//!
+//! let api = Policy::new(
+//!     Exponential::new(Duration::from_millis(200))
+//!         .max_delay(Duration::from_secs(10))
+//!         .jitter(Jitter::Full)
+//!         .max_retries(4),
+//! )
+//! .when(ApiError::is_retryable)
+//! .adjust(|e: &ApiError, _scheduled| e.server_hint())
+//! .max_elapsed(Duration::from_secs(60));
+//!
+//! # futures::executor::block_on(async {
+//! // The server answers 503, then 429 with `Retry-After: 2`, then 200.
+//! let (quote, report) = api
+//!     .retry_async(|| server.get("/quote"))
+//! #   .sleep(|_| std::future::ready(()))
+//!     .call_with_report()
+//!     .await;
+//! assert_eq!(quote.unwrap(), "200 /quote");
+//! assert_eq!(report.attempts, 3);
+//! // Up to 200 ms after the 503, then 2 s to 2.4 s as the server asked.
+//! assert!(report.slept >= Duration::from_secs(2));
+//! assert!(report.slept <= Duration::from_millis(2600));
+//!
+//! // The same policy at another call site. A 404 is an answer, not a failure: one attempt.
+//! # server.0.lock().unwrap().push((404, None));
+//! let (user, report) = api.retry_async(|| server.get("/users/0")).call_with_report().await;
+//! assert!(matches!(user, Err(ApiError::Status { code: 404, .. })));
+//! assert_eq!(report.attempts, 1);
+//! # });
+//! ```
+//!
+//! [`classify::retry_after`] reads both forms of the header (the date form with the
+//! `http-date` feature); [`rate_limit_reset`](crate::classify::rate_limit_reset),
+//! [`amz_retry_after`](crate::classify::amz_retry_after) and
+//! [`grpc_retry_pushback`](crate::classify::grpc_retry_pushback) read the other hints servers send.
+//! Retry only idempotent requests (`GET`, `PUT`, `DELETE`), or `POST`s that carry an
+//! idempotency key, as in the next recipe.
+//!
+//! ## A payment
+//!
+//! A charge that timed out may have gone through. Send one idempotency key with every
+//! attempt, so the provider answers a repeat with the first result instead of charging
+//! twice; make few attempts, far apart, so the provider has time to recover; and when
+//! retrying ends without an answer, hand the payment to reconciliation instead of guessing.
+//!
+//! ```
+//! use persevere::{blocking, Exponential, Jitter};
+//! use std::{cell::RefCell, time::Duration};
+//!
+//! #[derive(Debug, PartialEq)]
+//! enum ChargeError { Timeout, ProviderDown, Declined }
+//! # impl std::fmt::Display for ChargeError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "{self:?}") }
+//! # }
+//! # /// Charges once per idempotency key; the first answer is lost in a timeout.
+//! # #[derive(Default)]
+//! # struct Provider { charges: RefCell<Vec<String>>, requests: RefCell<u32> }
+//! # impl Provider {
+//! #     fn charge(&self, key: &str, _cents: u64, timeout: Option<Duration>) -> Result<String, ChargeError> {
+//! #         assert!(timeout.is_some_and(|t| t <= Duration::from_secs(60)));
+//! #         *self.requests.borrow_mut() += 1;
+//! #         if !self.charges.borrow().iter().any(|k| k == key) { self.charges.borrow_mut().push(key.to_owned()) }
+//! #         if *self.requests.borrow() == 1 { return Err(ChargeError::Timeout) }
+//! #         Ok(format!("ch_{key}"))
+//! #     }
+//! # }
+//! # let provider = Provider::default();
+//! # let to_reconcile = RefCell::new(Vec::new());
+//!
+//! let key = "order-1234-payment"; // made once, before the first attempt
+//! // Two retries: after 1 s to 2 s, then after 5 s to 10 s.
+//! let schedule =
+//!     Exponential::new(Duration::from_secs(2)).factor(5.0).jitter(Jitter::Equal).max_retries(2);
+//! let (charge, report) = blocking::retry_with(schedule, |attempt| {
+//!     // Each attempt gets what is left of the minute as its own timeout.
+//!     provider.charge(key, 4_999, attempt.time_left)
+//! })
+//! .when(|e| matches!(e, ChargeError::Timeout | ChargeError::ProviderDown)) // never a decline
+//! .max_elapsed(Duration::from_secs(60))
+//! .on_give_up(|e, attempts| {
+//!     // It runs for every error returned; only a timeout leaves the outcome unknown.
+//!     if *e == ChargeError::Timeout {
+//!         to_reconcile.borrow_mut().push((key, format!("{e} after {attempts} attempts")));
+//!     }
+//! })
+//! # .sleep(|_| {})
+//! .call_with_report();
+//!
+//! assert_eq!(charge, Ok("ch_order-1234-payment".to_owned()));
+//! assert_eq!(report.attempts, 2);
+//! assert_eq!(*provider.charges.borrow(), [key]); // charged once, though asked twice
+//! assert!(to_reconcile.borrow().is_empty());
+//! ```
+//!
+//! Leave payments out of a shared [`RetryBudget`]: a budget exists to shed retries during an
+//! outage, and a payment is the last call to shed.
+//!
+//! ## A cache read
+//!
+//! A cache is an optimisation: when it is slow, give up on it quickly and read the source
+//! of truth. One short retry absorbs a dropped connection; [`max_elapsed`] keeps a sick
+//! cache from slowing every request. A miss is an answer (`Ok(None)`), not an error, so it
+//! is never retried. Any array of delays is a schedule.
+//!
+//! ```
+//! use persevere::future;
+//! use std::{io, time::Duration};
+//!
+//! # struct Cache { timeouts: std::cell::Cell<u32> }
+//! # impl Cache {
+//! #     async fn get(&self, _key: &str) -> io::Result<Option<String>> {
+//! #         match self.timeouts.get() {
+//! #             0 => Ok(Some("cached".to_owned())),
+//! #             n => { self.timeouts.set(n - 1); Err(io::ErrorKind::TimedOut.into()) }
+//! #         }
+//! #     }
+//! # }
+//! # async fn load_from_database(_key: &str) -> String { "from the database".to_owned() }
+//! async fn read(cache: &Cache, key: &str) -> String {
+//!     let cached = future::retry([Duration::from_millis(5)], || cache.get(key))
+//!         .when(persevere::classify::is_transient_io)
+//!         .max_elapsed(Duration::from_millis(50))
+//! #       .clock(persevere::clock::ManualClock::new())
+//!         .call()
+//!         .await;
+//!     match cached {
+//!         Ok(Some(value)) => value,
+//!         // A miss, or a cache that did not answer twice in a row: go to the source.
+//!         Ok(None) | Err(_) => load_from_database(key).await,
+//!     }
+//! }
+//!
+//! # futures::executor::block_on(async {
+//! let flaky = Cache { timeouts: 1.into() };
+//! assert_eq!(read(&flaky, "user:7").await, "cached");
+//! let down = Cache { timeouts: 10.into() };
+//! assert_eq!(read(&down, "user:7").await, "from the database");
+//! assert_eq!(down.timeouts.get(), 8); // two attempts, then the database
+//! # });
+//! ```
+//!
+//! ## A background loop that must never die
+//!
+//! A health checker, a queue consumer or a metrics flusher runs for the life of the
+//! process. A [`Supervisor`] restarts it after an error or a panic, with backoff; starts
+//! the backoff over after a healthy run; and ends it on request, even mid-backoff. To make
+//! it never give up, raise [`max_failures`] to `u32::MAX`.
+//!
+//! ```
+//! use persevere::supervise::{Outcome, Supervisor};
+//! use persevere::Exponential;
+//! use std::{sync::mpsc, time::Duration};
+//!
+//! # fn check_upstream() -> Result<(), String> { Ok(()) }
+//! let (healthy, became_healthy) = mpsc::channel();
+//! let mut runs = 0;
+//! let restarts = Exponential::new(Duration::from_secs(1)).max_delay(Duration::from_secs(60));
+//! let checker = Supervisor::new(restarts)
+//!     .name("health-checker")
+//!     .max_failures(u32::MAX) // never give up...
+//!     .healthy_after(Duration::from_secs(300)) // ...and after 5 good minutes, start over at 1 s
+//! #   .sleep(|_: Duration| {})
+//!     .spawn(move |stop| {
+//!         runs += 1;
+//!         match runs {
+//!             1 => panic!("a bug in the checker"), // caught, logged, restarted
+//!             2 => return Err("upstream unreachable".to_owned()),
+//!             _ => healthy.send(runs).unwrap(),
+//!         }
+//!         // Check every 10 s until asked to stop; an error ends this run and restarts it.
+//!         while !stop.wait_timeout(Duration::from_secs(10)) {
+//!             check_upstream()?;
+//!         }
+//!         Ok(())
+//!     })?;
+//!
+//! assert_eq!(became_healthy.recv().unwrap(), 3); // the third run is the healthy one
+//! checker.stop(); // at shutdown
+//! assert_eq!(checker.join(), Outcome::Stopped);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! In async code, [`run_async`] is the same loop as a future for any executor; spawn it and
+//! keep its [`StopSignal`]. Keep the [`Handle`] of a spawned supervisor too: dropping it
+//! detaches the thread, which then runs until the process exits.
+//!
+//! ## Retry, circuit breaker and budget together
+//!
+//! Each guards against a different failure. The retry absorbs a blip in one call; the
+//! [`CircuitBreaker`] stops every call to a service that is down, so retries do not pile
+//! onto it; the [`RetryBudget`] caps retries across all calls when many fail but the
+//! breaker has not tripped. Put the retry outside and the breaker inside, so that the
+//! breaker counts every attempt and an open breaker ends the retry at once. Share one
+//! breaker and one budget per downstream service.
+//!
+//! ```
+//! use persevere::breaker::{BreakerError, CircuitBreaker, State};
+//! use persevere::budget::RetryBudget;
+//! use persevere::{Exponential, Jitter, Policy};
+//! use std::{cell::Cell, time::Duration};
+//!
+//! # #[derive(Debug)] struct Unavailable;
+//! # impl std::fmt::Display for Unavailable {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("503") }
+//! # }
+//! # let clock = persevere::clock::ManualClock::new();
+//! let inventory_up = Cell::new(false);
+//! let inventory_calls = Cell::new(0);
+//! let inventory = || {
+//!     inventory_calls.set(inventory_calls.get() + 1);
+//!     if inventory_up.get() { Ok(7) } else { Err(Unavailable) }
+//! };
+//!
+//! let breaker = CircuitBreaker::builder()
+//!     .consecutive_failures(3)
+//!     .break_duration(Duration::from_secs(30))
+//! #   .clock(clock.clone())
+//!     .build();
+//! let budget = RetryBudget::aws_standard(); // 500 tokens, 5 per retry
+//! let schedule = Exponential::new(Duration::from_millis(100)).jitter(Jitter::Full).max_retries(3);
+//! let policy = Policy::new(schedule)
+//!     // Retry what the service answered; a refusal by the open breaker fails fast.
+//!     .when(|e: &BreakerError<Unavailable>| matches!(e, BreakerError::Inner(_)))
+//!     .budget(&budget);
+//! let stock = || {
+//!     policy
+//!         .retry(|| breaker.call(inventory))
+//! #       .sleep(|_| {})
+//!         .call()
+//! };
+//!
+//! // The outage: three failed attempts open the breaker, and the fourth is refused.
+//! assert!(matches!(stock(), Err(BreakerError::Rejected(_))));
+//! assert_eq!((inventory_calls.get(), breaker.state()), (3, State::Open));
+//! // Nine more requests fail fast: no call reaches the service, no retry is paid.
+//! for _ in 0..9 {
+//!     let refused = stock().unwrap_err();
+//!     assert_eq!(refused.retry_after(), Some(Duration::from_secs(30)));
+//! }
+//! assert_eq!(inventory_calls.get(), 3);
+//! assert_eq!(budget.available(), 485.0); // the first request's three retries
+//!
+//! // The service recovers; after the break, one probe closes the breaker.
+//! inventory_up.set(true);
+//! clock.advance(Duration::from_secs(30));
+//! assert_eq!(stock().ok(), Some(7));
+//! assert_eq!(breaker.state(), State::Closed);
+//! ```
+//!
+//! To wait out a short break instead of failing fast, drop the `when` so that rejections are
+//! retried too, and let the breaker set the delay: `.adjust(|e, _| e.retry_after())`;
+//! [`adjust_ceiling`] then bounds how long a caller waits for it.
+//!
+//! [`Exponential`]: crate::Exponential
+//! [`Exponential::new`]: crate::Exponential::new
+//! [`Fixed`]: crate::Fixed
+//! [`Fixed::new`]: crate::Fixed::new
+//! [`Fibonacci`]: crate::Fibonacci
+//! [`Fibonacci::new`]: crate::Fibonacci::new
+//! [`Jitter`]: crate::Jitter
+//! [`Jitter::Full`]: crate::Jitter::Full
+//! [`Jitter::Equal`]: crate::Jitter::Equal
+//! [`Jitter::Decorrelated`]: crate::Jitter::Decorrelated
+//! [`DEFAULT_MAX_RETRIES`]: crate::backoff::DEFAULT_MAX_RETRIES
+//! [`max_retries`]: crate::Exponential::max_retries
+//! [`forever`]: crate::Exponential::forever
+//! [`max_delay`]: crate::Exponential::max_delay
+//! [`max_total_delay`]: crate::Exponential::max_total_delay
+//! [`factor`]: crate::Exponential::factor
+//! [`jitter`]: crate::Exponential::jitter
+//! [`seed`]: crate::Exponential::seed
+//! [`blocking::retry`]: crate::blocking::retry
+//! [`retry_with`]: crate::blocking::retry_with
+//! [`blocking::Retry::sleep`]: crate::blocking::Retry::sleep
+//! [`future::retry`]: crate::future::retry
+//! [`future::retry_mut`]: crate::future::retry_mut
+//! [`when`]: crate::blocking::Retry::when
+//! [`notify`]: crate::blocking::Retry::notify
+//! [`adjust`]: crate::blocking::Retry::adjust
+//! [`adjust_ceiling`]: crate::blocking::Retry::adjust_ceiling
+//! [`max_elapsed`]: crate::blocking::Retry::max_elapsed
+//! [`on_give_up`]: crate::blocking::Retry::on_give_up
+//! [`budget`]: crate::blocking::Retry::budget
+//! [`call_with_report`]: crate::blocking::Retry::call_with_report
+//! [`Policy`]: crate::Policy
+//! [`Attempt`]: crate::Attempt
+//! [`Report`]: crate::Report
+//! [`is_transient_io`]: crate::classify::is_transient_io
+//! [`classify::retry_after`]: crate::classify::retry_after
+//! [`CircuitBreaker`]: crate::breaker::CircuitBreaker
+//! [`CircuitBreaker::builder`]: crate::breaker::CircuitBreaker::builder
+//! [`BreakerError::Rejected`]: crate::breaker::BreakerError::Rejected
+//! [`Rejected::retry_after`]: crate::breaker::Rejected::retry_after
+//! [`RetryBudget`]: crate::budget::RetryBudget
+//! [`Supervisor`]: crate::supervise::Supervisor
+//! [`ManualClock`]: crate::clock::ManualClock
+//! [`StopSignal`]: crate::supervise::StopSignal
+//! [`Handle`]: crate::supervise::Handle
+//! [`max_failures`]: crate::supervise::Supervisor::max_failures
+//! [`run_async`]: crate::supervise::Supervisor::run_async
+//! [`breaker::Builder`]: crate::breaker::Builder
