@@ -309,12 +309,17 @@ impl<G: Growth> Engine<G> {
             }
             if steps.settled() || counted == EXACT_STEPS {
                 // The rest repeats `step` (or, past EXACT_STEPS, is bounded by the cap).
-                let step = if steps.settled() { step } else { self.cap };
+                let settled = steps.settled();
+                let step = if settled { step } else { self.cap };
                 let mut times = remaining.map_or(u128::MAX, u128::from);
-                if let (true, Some(l)) = (exact, left) {
+                if let (true, true, Some(l)) = (exact, settled, left) {
                     times = times.min(l.as_nanos() / step.as_nanos().max(1));
                 }
-                let rest = super::math::from_nanos_u128(step.as_nanos().saturating_mul(times));
+                let mut rest = super::math::from_nanos_u128(step.as_nanos().saturating_mul(times));
+                if let (true, false, Some(l)) = (exact, settled, left) {
+                    // Steps below the cap can fill the limit further than whole caps do.
+                    rest = rest.min(l);
+                }
                 sum = sum.saturating_add(rest);
                 break;
             }
@@ -583,3 +588,30 @@ macro_rules! schedule_api {
     };
 }
 pub(crate) use schedule_api;
+
+#[cfg(test)]
+mod tests {
+    use core::time::Duration;
+
+    use crate::Exponential;
+
+    /// Found by the `schedule_invariants` fuzz target: past `EXACT_STEPS` the rest of a
+    /// total limit was filled with whole caps only, although steps below the cap fill it
+    /// further, so the worst case came out below what the schedule then yielded.
+    #[test]
+    fn worst_case_total_past_exact_steps_covers_the_limit() {
+        let limit = Duration::from_secs(1);
+        let schedule = Exponential::new(Duration::from_nanos(1))
+            .factor(1.0001)
+            .max_delay(limit)
+            .forever()
+            .max_total_delay(limit);
+        let worst = schedule.worst_case_total();
+        let mut steps = 0u32;
+        let sum: Duration = schedule.inspect(|_| steps += 1).sum();
+        assert!(steps > super::EXACT_STEPS, "only {steps} steps");
+        assert!(sum > Duration::from_millis(999), "sum {sum:?}");
+        assert!(worst >= sum, "worst case {worst:?} below the sum {sum:?}");
+        assert_eq!(worst, limit);
+    }
+}
