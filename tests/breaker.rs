@@ -563,6 +563,18 @@ fn the_async_form_behaves_like_the_blocking_one() {
     assert_eq!(seen(&hook), [(Closed, Open), (Open, HalfOpen), (HalfOpen, Closed)]);
 }
 
+#[test]
+fn breakers_and_their_futures_cross_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let breaker = CircuitBreaker::new();
+    send_sync(&breaker);
+    send(&breaker.try_acquire().unwrap());
+    let future = breaker.call_async(|| async { Ok::<_, std::io::Error>(1) });
+    send(&future);
+    assert_eq!(block_on(future).unwrap(), 1);
+}
+
 mod logging {
     use super::*;
     use log::{Level, LevelFilter, Log, Metadata, Record};

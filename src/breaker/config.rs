@@ -56,8 +56,11 @@ fn refuse(setting: &str, value: impl fmt::Debug, expected: &str) -> ! {
 /// | [`max_probes`](Builder::max_probes) | 1 | probe calls in flight at once while half-open |
 /// | [`probe_successes`](Builder::probe_successes) | 1 | successful probes that close it again |
 ///
-/// The window defaults and the `>=` comparison of the ratio follow Polly v8 (30 s) and
-/// resilience4j (100 calls); the 5-failure and 30 s-break defaults are this crate's.
+/// The ratio settings follow the two best-known breakers: a 30 s window is Polly v8's
+/// default, a minimum of 100 calls is both Polly v8's and resilience4j's, and both open at
+/// the ratio or above. The 5-failure run, the 30 s break and the single probe are this
+/// crate's choices, picked to stop hammering a dead service quickly while still probing it
+/// twice a minute.
 ///
 /// ```
 /// use persevere::breaker::CircuitBreaker;

@@ -131,6 +131,22 @@ use window::Window;
 
 /// A thread-safe circuit breaker; see the [module docs](self) for the model.
 ///
+/// ```
+/// use persevere::breaker::CircuitBreaker;
+/// use std::sync::Arc;
+///
+/// let breaker = Arc::new(CircuitBreaker::builder().name("search").build());
+/// let workers: Vec<_> = (0..4)
+///     .map(|i| {
+///         let breaker = Arc::clone(&breaker);
+///         std::thread::spawn(move || breaker.call(|| Ok::<_, std::io::Error>(i * 2)))
+///     })
+///     .collect();
+/// for worker in workers {
+///     assert!(worker.join().unwrap().is_ok());
+/// }
+/// ```
+///
 /// `C` is where time comes from: the system clock unless the builder's
 /// [`clock`](Builder::clock) set another.
 pub struct CircuitBreaker<C = SystemClock> {
