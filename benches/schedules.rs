@@ -13,6 +13,11 @@
 //! Exponential reaches the cap at the 11th delay, so growth and the capped tail are both
 //! timed; Fibonacci reaches 9.87 s at the 16th delay and never touches the cap.
 //!
+//! `persevere` rows are built with `max_retries(16)`, so they count as they go, like
+//! backon, exponential-backoff and tokio-retry's `take`. The `persevere_forever` rows are
+//! the same schedules with `forever()`: the like-for-like of peers that do not count
+//! (backoff's schedules, relentless's waits).
+//!
 //! Groups are `schedule / jitter / crate`. A peer appears only where it has the same
 //! schedule and jitter; the rows whose name ends in `_nearest` run the peer's only jitter,
 //! which has a different formula but the same work (one uniform draw, scaled into a band
