@@ -44,15 +44,16 @@ use crate::scope;
 /// assert_eq!(reply, "pong");
 /// # Ok::<(), io::Error>(())
 /// ```
+#[inline]
 pub fn retry<S, Op, T, E>(
     schedule: S,
-    mut op: Op,
+    op: Op,
 ) -> Retry<S::IntoIter, impl FnMut(Attempt) -> Result<T, E>, Rules<E>, fn(Duration), SystemClock>
 where
     S: IntoIterator<Item = Duration>,
     Op: FnMut() -> Result<T, E>,
 {
-    Retry::new(schedule, move |_| op(), Rules::new())
+    Retry::plain(schedule, op, Rules::new())
 }
 
 /// Like [`retry`], handing the operation an [`Attempt`]: its number and the time left
@@ -71,12 +72,24 @@ where
 /// .call();
 /// assert_eq!(log, ["payment-42 try 1", "payment-42 try 2"]);
 /// ```
-pub fn retry_with<S, Op, T, E>(schedule: S, op: Op) -> Retry<S::IntoIter, Op, Rules<E>, fn(Duration), SystemClock>
+#[inline]
+pub fn retry_with<S, Op, T, E>(
+    schedule: S,
+    op: Op,
+) -> Retry<S::IntoIter, Op, Rules<E>, fn(Duration), SystemClock>
 where
     S: IntoIterator<Item = Duration>,
     Op: FnMut(Attempt) -> Result<T, E>,
 {
     Retry::new(schedule, op, Rules::new())
+}
+
+/// The default sleep: `std::thread::sleep`, without the call for a zero delay.
+#[inline]
+fn thread_sleep(delay: Duration) {
+    if !delay.is_zero() {
+        std::thread::sleep(delay);
+    }
 }
 
 /// A blocking retry being configured; run it with [`call`](Retry::call).
@@ -89,20 +102,58 @@ pub struct Retry<I, Op, R, Sl, C> {
     rules: R,
     sleep: Sl,
     clock: C,
+    /// Whether `op` reads the [`Attempt`] it is handed (false for [`retry`]'s wrapper).
+    hands_attempt: bool,
 }
 
 impl<I, Op, R> Retry<I, Op, R, fn(Duration), SystemClock> {
+    /// A retry of an operation that is handed its [`Attempt`].
+    #[inline]
     pub(crate) fn new(schedule: impl IntoIterator<IntoIter = I>, op: Op, rules: R) -> Self {
-        Retry { delays: schedule.into_iter(), op, rules, sleep: std::thread::sleep, clock: SystemClock }
+        Retry {
+            delays: schedule.into_iter(),
+            op,
+            rules,
+            sleep: thread_sleep,
+            clock: SystemClock,
+            hands_attempt: true,
+        }
+    }
+}
+
+impl<I, R> Retry<I, (), R, fn(Duration), SystemClock> {
+    /// A retry of an operation that takes nothing, so its attempts need not read the clock.
+    #[inline]
+    pub(crate) fn plain<T, E>(
+        schedule: impl IntoIterator<IntoIter = I>,
+        mut op: impl FnMut() -> Result<T, E>,
+        rules: R,
+    ) -> Retry<I, impl FnMut(Attempt) -> Result<T, E>, R, fn(Duration), SystemClock> {
+        Retry {
+            delays: schedule.into_iter(),
+            op: move |_| op(),
+            rules,
+            sleep: thread_sleep,
+            clock: SystemClock,
+            hands_attempt: false,
+        }
     }
 }
 
 impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
+    #[inline]
     fn map_rules<W2, N2, A2, G2>(
         self,
         f: impl FnOnce(Rules<E, W, N, A, G>) -> Rules<E, W2, N2, A2, G2>,
     ) -> Retry<I, Op, Rules<E, W2, N2, A2, G2>, Sl, C> {
-        Retry { delays: self.delays, op: self.op, rules: f(self.rules), sleep: self.sleep, clock: self.clock }
+        Retry {
+            delays: self.delays,
+            op: self.op,
+            rules: f(self.rules),
+            sleep: self.sleep,
+            clock: self.clock,
+            hands_attempt: self.hands_attempt,
+        }
     }
 
     rule_setters!(Retry[I, Op][Sl, C]);
@@ -120,17 +171,37 @@ impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
     ///     .call();
     /// assert_eq!(slept, [1, 2, 4].map(Duration::from_secs));
     /// ```
-    pub fn sleep<Sl2: FnMut(Duration)>(self, sleep: Sl2) -> Retry<I, Op, Rules<E, W, N, A, G>, Sl2, C> {
-        Retry { delays: self.delays, op: self.op, rules: self.rules, sleep, clock: self.clock }
+    #[inline]
+    pub fn sleep<Sl2: FnMut(Duration)>(
+        self,
+        sleep: Sl2,
+    ) -> Retry<I, Op, Rules<E, W, N, A, G>, Sl2, C> {
+        Retry {
+            delays: self.delays,
+            op: self.op,
+            rules: self.rules,
+            sleep,
+            clock: self.clock,
+            hands_attempt: self.hands_attempt,
+        }
     }
 
     /// Read time from `clock` instead of the system clock (for `max_elapsed` and
     /// [`Attempt`]).
+    #[inline]
     pub fn clock<C2: Clock>(self, clock: C2) -> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C2> {
-        Retry { delays: self.delays, op: self.op, rules: self.rules, sleep: self.sleep, clock }
+        Retry {
+            delays: self.delays,
+            op: self.op,
+            rules: self.rules,
+            sleep: self.sleep,
+            clock,
+            hands_attempt: self.hands_attempt,
+        }
     }
 
     /// Run the retry: the first `Ok`, or the last error when retrying stops.
+    #[inline]
     pub fn call<T>(self) -> Result<T, E>
     where
         I: Iterator<Item = Duration>,
@@ -159,7 +230,8 @@ impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
     /// assert_eq!(result, Err("down"));
     /// assert_eq!((report.attempts, report.slept, report.stop), (4, Duration::from_millis(15), Stop::ScheduleExhausted));
     /// ```
-    pub fn call_with_report<T>(mut self) -> (Result<T, E>, Report)
+    #[inline]
+    pub fn call_with_report<T>(self) -> (Result<T, E>, Report)
     where
         I: Iterator<Item = Duration>,
         Op: FnMut(Attempt) -> Result<T, E>,
@@ -171,16 +243,20 @@ impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
         Sl: FnMut(Duration),
         C: Clock,
     {
-        let mut run = Run::new(self.delays);
+        // Taken apart, so the optimiser can keep each piece in registers.
+        let Retry { delays, mut op, mut rules, mut sleep, clock, hands_attempt } = self;
+        // Apart from the rules, so that lending it out does not pin them in memory.
+        let budget = rules.limits.budget.take();
+        let mut run = Run::new(delays, hands_attempt);
         loop {
-            let attempt = run.begin(&self.rules, self.clock.now());
-            let error = match scope::enter(self.rules.limits.sole_layer, || (self.op)(attempt)) {
-                Ok(value) => return (Ok(value), run.succeeded(&self.rules)),
+            let attempt = run.begin(&rules, &clock);
+            let error = match scope::enter(rules.limits.sole_layer, || op(attempt)) {
+                Ok(value) => return (Ok(value), run.succeeded(budget.as_ref())),
                 Err(error) => error,
             };
-            match run.failed(&self.rules, &error, self.clock.now()) {
+            match run.failed(&rules, budget.as_ref(), &error, &clock) {
                 Step::Retry(delay) => {
-                    (self.sleep)(delay);
+                    sleep(delay);
                     run.slept(delay);
                 }
                 Step::Stop(stop) => return (Err(error), run.report(stop)),

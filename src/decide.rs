@@ -7,8 +7,11 @@
 use std::fmt::Display;
 use std::time::{Duration, Instant};
 
+use log::Level;
+
 use crate::budget::{RetryBudget, RetryKind, Withdrawal};
-use crate::policy::{Attempt, Limits, Report, Rules, Stop};
+use crate::clock::Clock;
+use crate::policy::{Attempt, Report, Rules, Stop};
 use crate::scope;
 
 /// What the adapter does next after a failed attempt.
@@ -25,62 +28,112 @@ pub(crate) struct Run<I> {
     started: Option<Instant>,
     /// The most attempts the schedule allows, when its length is known: "attempt 2/4".
     max_attempts: Option<u32>,
-    /// Whether an enclosing retry is the sole retrying layer; read once, at the start.
-    nested: bool,
+    /// Whether an enclosing retry is the sole retrying layer, read once, when it first
+    /// matters: at the first failure, or at a success that pays back a budget. Reading it
+    /// then rather than at the start gives the same answer (every layer lowers what it
+    /// raised before control comes back here) and keeps a first-try success off the
+    /// thread-local.
+    nested: Option<bool>,
+    /// Whether the operation is handed its [`Attempt`]. If not, and no `max_elapsed` is
+    /// set, nobody looks at the time and the clock is never read.
+    hands_attempt: bool,
     /// What the latest retry paid the budget, refunded in part on success.
     withdrawal: Option<Withdrawal>,
 }
 
 impl<I: Iterator<Item = Duration>> Run<I> {
-    pub(crate) fn new(delays: I) -> Self {
+    /// A run over `delays`; `hands_attempt` says whether the operation reads its [`Attempt`].
+    #[inline]
+    pub(crate) fn new(delays: I, hands_attempt: bool) -> Self {
         let max_attempts = match delays.size_hint() {
-            (low, Some(high)) if low == high => u32::try_from(high).ok().and_then(|n| n.checked_add(1)),
+            (low, Some(high)) if low == high => {
+                u32::try_from(high).ok().and_then(|n| n.checked_add(1))
+            }
             _ => None,
         };
-        Run { delays, attempts: 0, slept: Duration::ZERO, started: None, max_attempts, nested: scope::inside_sole_layer(), withdrawal: None }
+        Run {
+            delays,
+            attempts: 0,
+            slept: Duration::ZERO,
+            started: None,
+            max_attempts,
+            nested: None,
+            hands_attempt,
+            withdrawal: None,
+        }
     }
 
-    /// Counts an attempt that starts at `now` and describes it to the operation.
-    pub(crate) fn begin<E, W, N, A, G>(&mut self, rules: &Rules<E, W, N, A, G>, now: Instant) -> Attempt {
+    /// Counts an attempt that starts now and describes it to the operation.
+    ///
+    /// An operation that is not handed its attempt gets only the number: the clock is read
+    /// just once, for the start of a `max_elapsed` limit, or not at all.
+    #[inline]
+    pub(crate) fn begin<E, W, N, A, G>(
+        &mut self,
+        rules: &Rules<E, W, N, A, G>,
+        clock: &impl Clock,
+    ) -> Attempt {
         self.attempts = self.attempts.saturating_add(1);
+        let max_elapsed = rules.limits.max_elapsed;
+        if !self.hands_attempt && (max_elapsed.is_none() || self.started.is_some()) {
+            return Attempt { number: self.attempts, elapsed: Duration::ZERO, time_left: None };
+        }
+        let now = clock.now();
         let started = *self.started.get_or_insert(now);
         let elapsed = now.saturating_duration_since(started);
-        let time_left = rules.limits.max_elapsed.map(|max| max.saturating_sub(elapsed));
+        let time_left = max_elapsed.map(|max| max.saturating_sub(elapsed));
         Attempt { number: self.attempts, elapsed, time_left }
     }
 
     /// Records a sleep the adapter finished.
+    #[inline]
     pub(crate) fn slept(&mut self, delay: Duration) {
         self.slept = self.slept.saturating_add(delay);
     }
 
     /// The budget this run pays into: none for a retry nested in a sole layer, which makes
     /// a single attempt and must not count the outer layer's failures twice.
-    fn budget<'r>(&self, limits: &'r Limits) -> Option<&'r RetryBudget> {
-        limits.budget.as_ref().filter(|_| !self.nested)
+    #[inline]
+    fn budget<'b>(&mut self, budget: Option<&'b RetryBudget>) -> Option<&'b RetryBudget> {
+        budget.filter(|_| !self.nested())
+    }
+
+    #[inline]
+    fn nested(&mut self) -> bool {
+        *self.nested.get_or_insert_with(scope::inside_sole_layer)
     }
 
     /// After a success: the report, and an info line if it took retries.
-    pub(crate) fn succeeded<E, W, N, A, G>(&self, rules: &Rules<E, W, N, A, G>) -> Report {
-        if let Some(budget) = self.budget(&rules.limits) {
+    #[inline]
+    ///
+    /// `budget` is the rules' budget, handed over apart from them (see [`failed`](Self::failed)).
+    pub(crate) fn succeeded(&mut self, budget: Option<&RetryBudget>) -> Report {
+        if let Some(budget) = self.budget(budget) {
             budget.record_success(self.withdrawal);
         }
-        if self.attempts > 1 {
-            log::info!(
-                target: "persevere",
-                "attempt {} succeeded after {:?} of backoff",
-                Counter(self.attempts, self.max_attempts),
-                self.slept
-            );
+        if self.attempts > 1 && enabled(Level::Info) {
+            log_success(self.counter(), self.slept);
         }
         self.report(Stop::Succeeded)
     }
 
-    /// After a failed attempt that ended at `now`: retry after a delay, or stop.
+    /// After a failed attempt: retry after a delay, or stop. `clock` is read only to
+    /// check `max_elapsed`.
+    ///
+    /// `budget` is `rules.limits.budget`, which the blocking adapter keeps apart from the
+    /// rules: handing its address to the budget's methods would otherwise keep all the rules
+    /// in memory, and the optimiser could no longer see which hooks are unset.
     ///
     /// On `Step::Retry` the `notify` hook has run and the warning is logged; on
     /// `Step::Stop` the give-up hook has run and the reason is logged.
-    pub(crate) fn failed<E, W, N, A, G>(&mut self, rules: &Rules<E, W, N, A, G>, error: &E, now: Instant) -> Step
+    #[inline(always)]
+    pub(crate) fn failed<E, W, N, A, G>(
+        &mut self,
+        rules: &Rules<E, W, N, A, G>,
+        budget: Option<&RetryBudget>,
+        error: &E,
+        clock: &impl Clock,
+    ) -> Step
     where
         E: Display,
         W: Fn(&E) -> bool,
@@ -88,21 +141,20 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         A: Fn(&E, Duration) -> Option<Duration>,
         G: Fn(&E, u32),
     {
-        let step = self.decide(rules, error, now);
-        let attempt = Counter(self.attempts, self.max_attempts);
+        let step = self.decide(rules, budget, error, clock);
         match step {
             Step::Retry(delay) => {
-                log::warn!(target: "persevere", "attempt {attempt} failed: {error}; retrying in {delay:?}");
+                if enabled(Level::Warn) {
+                    log_retry(self.counter(), error, delay);
+                }
                 if let Some(notify) = &rules.notify {
                     notify(error, delay);
                 }
             }
             Step::Stop(stop) => {
-                match stop {
-                    Stop::NotRetryable | Stop::OuterLayerRetries => {
-                        log::debug!(target: "persevere", "attempt {attempt} failed: {error}; not retrying: {stop}")
-                    }
-                    _ => log::error!(target: "persevere", "attempt {attempt} failed: {error}; giving up: {stop}"),
+                // Error is the least verbose of the two levels a stop logs at.
+                if enabled(Level::Error) {
+                    log_stop(self.counter(), error, stop);
                 }
                 if let Some(give_up) = &rules.give_up {
                     give_up(error, self.attempts);
@@ -112,7 +164,14 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         step
     }
 
-    fn decide<E, W, N, A, G>(&mut self, rules: &Rules<E, W, N, A, G>, error: &E, now: Instant) -> Step
+    #[inline(always)]
+    fn decide<E, W, N, A, G>(
+        &mut self,
+        rules: &Rules<E, W, N, A, G>,
+        budget: Option<&RetryBudget>,
+        error: &E,
+        clock: &impl Clock,
+    ) -> Step
     where
         W: Fn(&E) -> bool,
         A: Fn(&E, Duration) -> Option<Duration>,
@@ -122,10 +181,10 @@ impl<I: Iterator<Item = Duration>> Run<I> {
                 return Step::Stop(Stop::NotRetryable);
             }
         }
-        if self.nested {
+        if self.nested() {
             return Step::Stop(Stop::OuterLayerRetries);
         }
-        if let Some(budget) = self.budget(&rules.limits) {
+        if let Some(budget) = self.budget(budget) {
             budget.record_failure();
         }
         let Some(mut delay) = self.delays.next() else {
@@ -137,13 +196,14 @@ impl<I: Iterator<Item = Duration>> Run<I> {
             }
         }
         if let Some(max) = rules.limits.max_elapsed {
-            let elapsed = self.started.map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
+            let elapsed =
+                self.started.map_or(Duration::ZERO, |s| clock.now().saturating_duration_since(s));
             // An overflowing sum is past any limit, Duration::MAX included.
             if elapsed.checked_add(delay).is_none_or(|end| end > max) {
                 return Step::Stop(Stop::MaxElapsed);
             }
         }
-        if let Some(budget) = self.budget(&rules.limits) {
+        if let Some(budget) = self.budget(budget) {
             match budget.try_withdraw(RetryKind::Normal) {
                 Some(paid) => self.withdrawal = Some(paid),
                 None => return Step::Stop(Stop::BudgetExhausted),
@@ -152,12 +212,53 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         Step::Retry(delay)
     }
 
+    #[inline]
     pub(crate) fn report(&self, stop: Stop) -> Report {
         Report { attempts: self.attempts, slept: self.slept, stop }
+    }
+
+    #[inline]
+    fn counter(&self) -> Counter {
+        Counter(self.attempts, self.max_attempts)
+    }
+}
+
+// The log lines live in plain functions, out of the retry loop and compiled once: with no
+// logger listening at their level, a retry pays one comparison for each.
+
+/// Whether a line at `level` could be logged at all.
+#[inline]
+fn enabled(level: Level) -> bool {
+    level <= log::STATIC_MAX_LEVEL && level <= log::max_level()
+}
+
+#[cold]
+#[inline(never)]
+fn log_success(attempt: Counter, slept: Duration) {
+    log::info!(target: "persevere", "attempt {attempt} succeeded after {slept:?} of backoff");
+}
+
+#[cold]
+#[inline(never)]
+fn log_retry(attempt: Counter, error: &dyn Display, delay: Duration) {
+    log::warn!(target: "persevere", "attempt {attempt} failed: {error}; retrying in {delay:?}");
+}
+
+#[cold]
+#[inline(never)]
+fn log_stop(attempt: Counter, error: &dyn Display, stop: Stop) {
+    match stop {
+        Stop::NotRetryable | Stop::OuterLayerRetries => {
+            log::debug!(target: "persevere", "attempt {attempt} failed: {error}; not retrying: {stop}")
+        }
+        _ => {
+            log::error!(target: "persevere", "attempt {attempt} failed: {error}; giving up: {stop}")
+        }
     }
 }
 
 /// "2/4" when the schedule's length is known, "2" otherwise.
+#[derive(Clone, Copy)]
 struct Counter(u32, Option<u32>);
 
 impl Display for Counter {

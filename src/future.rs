@@ -167,7 +167,13 @@ pub struct Retry<I, Op, R, Sl, C> {
 
 impl<I, Op, R> Retry<I, Op, R, DefaultSleep, SystemClock> {
     pub(crate) fn new(schedule: impl IntoIterator<IntoIter = I>, op: Op, rules: R) -> Self {
-        Retry { delays: schedule.into_iter(), op, rules, sleep: sleep as DefaultSleep, clock: SystemClock }
+        Retry {
+            delays: schedule.into_iter(),
+            op,
+            rules,
+            sleep: sleep as DefaultSleep,
+            clock: SystemClock,
+        }
     }
 }
 
@@ -176,7 +182,13 @@ impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
         self,
         f: impl FnOnce(Rules<E, W, N, A, G>) -> Rules<E, W2, N2, A2, G2>,
     ) -> Retry<I, Op, Rules<E, W2, N2, A2, G2>, Sl, C> {
-        Retry { delays: self.delays, op: self.op, rules: f(self.rules), sleep: self.sleep, clock: self.clock }
+        Retry {
+            delays: self.delays,
+            op: self.op,
+            rules: f(self.rules),
+            sleep: self.sleep,
+            clock: self.clock,
+        }
     }
 
     rule_setters!(Retry[I, Op][Sl, C]);
@@ -214,40 +226,53 @@ impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
     pub fn clock<C2: Clock>(self, clock: C2) -> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C2> {
         Retry { delays: self.delays, op: self.op, rules: self.rules, sleep: self.sleep, clock }
     }
-
 }
 
-/// The retry loop, written once for both operation shapes: `$start` begins an attempt.
+/// The retry loop, written once for every operation shape: `$start` begins an attempt,
+/// and `$hands_attempt` says whether it reads the [`Attempt`]. Its value is the result and
+/// the report.
+///
+/// It is expanded inside an `async move` block and works on the fields of the captured
+/// `$self` in place: an `async fn` keeps its arguments apart from its locals, and a future
+/// awaited inside another is stored beside the outer one's captures, so either would hold
+/// the retry twice.
 macro_rules! attempt_loop {
-    ($self:ident, |$attempt:ident| $start:expr) => {{
-        let mut run = Run::new($self.delays);
+    ($self:ident, $hands_attempt:expr, |$attempt:ident| $start:expr) => {{
+        let mut run = Run::new(&mut $self.delays, $hands_attempt);
         let sole = $self.rules.limits.sole_layer;
         loop {
-            let $attempt = run.begin(&$self.rules, $self.clock.now());
-            let mut attempt_future = pin!($start);
-            // The scope is entered around each poll, so it holds wherever the task runs.
-            let outcome = poll_fn(|cx| scope::enter(sole, || attempt_future.as_mut().poll(cx))).await;
-            let error = match outcome {
-                Ok(value) => return (Ok(value), run.succeeded(&$self.rules)),
-                Err(error) => error,
+            let $attempt = run.begin(&$self.rules, &$self.clock);
+            let outcome = {
+                let mut attempt_future = pin!($start);
+                // The scope is entered around each poll, so it holds wherever the task runs.
+                poll_fn(|cx| scope::enter(sole, || attempt_future.as_mut().poll(cx))).await
             };
-            match run.failed(&$self.rules, &error, $self.clock.now()) {
-                Step::Retry(delay) => {
-                    ($self.sleep)(delay).await;
-                    run.slept(delay);
-                }
-                Step::Stop(stop) => return (Err(error), run.report(stop)),
-            }
+            let delay = match outcome {
+                Ok(value) => break (Ok(value), run.succeeded($self.rules.limits.budget.as_ref())),
+                // The error is dropped before the sleep, so the future never holds it
+                // across an await.
+                Err(error) => match run.failed(
+                    &$self.rules,
+                    $self.rules.limits.budget.as_ref(),
+                    &error,
+                    &$self.clock,
+                ) {
+                    Step::Retry(delay) => delay,
+                    Step::Stop(stop) => break (Err(error), run.report(stop)),
+                },
+            };
+            ($self.sleep)(delay).await;
+            run.slept(delay);
         }
     }};
 }
 
 /// The `call` methods of one operation shape.
 macro_rules! calls {
-    ($Shape:ident [$($g:ident)?] $($bound:tt)*) => {
+    ($Shape:ident $hands_attempt:literal [$($g:ident)?] $($bound:tt)*) => {
         impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, $Shape<Op>, Rules<E, W, N, A, G>, Sl, C> {
             /// Run the retry: the first `Ok`, or the last error when retrying stops.
-            pub async fn call<T, F $(, $g)?>(self) -> Result<T, E>
+            pub fn call<T, F $(, $g)?>(mut self) -> impl Future<Output = Result<T, E>>
             where
                 $($bound)*,
                 I: Iterator<Item = Duration>,
@@ -260,7 +285,7 @@ macro_rules! calls {
                 F: Future<Output = ()>,
                 C: Clock,
             {
-                self.call_with_report().await.0
+                async move { attempt_loop!(self, $hands_attempt, |attempt| calls!(@start $Shape, self, attempt)).0 }
             }
 
             /// Run the retry, and also report how many attempts ran, how long was slept and
@@ -279,7 +304,7 @@ macro_rules! calls {
             /// assert_eq!((report.attempts, report.slept, report.stop), (4, Duration::from_millis(15), Stop::ScheduleExhausted));
             /// # });
             /// ```
-            pub async fn call_with_report<T, F $(, $g)?>(mut self) -> (Result<T, E>, Report)
+            pub fn call_with_report<T, F $(, $g)?>(mut self) -> impl Future<Output = (Result<T, E>, Report)>
             where
                 $($bound)*,
                 I: Iterator<Item = Duration>,
@@ -292,7 +317,7 @@ macro_rules! calls {
                 F: Future<Output = ()>,
                 C: Clock,
             {
-                attempt_loop!(self, |attempt| calls!(@start $Shape, self, attempt))
+                async move { attempt_loop!(self, $hands_attempt, |attempt| calls!(@start $Shape, self, attempt)) }
             }
         }
     };
@@ -309,9 +334,9 @@ macro_rules! calls {
     }};
 }
 
-calls!(Plain [Fut] Op: FnMut() -> Fut, Fut: Future<Output = Result<T, E>>);
-calls!(WithAttempt [Fut] Op: FnMut(Attempt) -> Fut, Fut: Future<Output = Result<T, E>>);
-calls!(Mutating [] Op: AsyncFnMut() -> Result<T, E>);
+calls!(Plain false [Fut] Op: FnMut() -> Fut, Fut: Future<Output = Result<T, E>>);
+calls!(WithAttempt true [Fut] Op: FnMut(Attempt) -> Fut, Fut: Future<Output = Result<T, E>>);
+calls!(Mutating false [] Op: AsyncFnMut() -> Result<T, E>);
 
 /// The default sleep: a [`futures_timer::Delay`] for `delay`, or nothing at all for zero.
 ///

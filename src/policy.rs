@@ -59,7 +59,7 @@ pub enum Stop {
     ScheduleExhausted,
     /// Waiting for the next delay would have passed [`max_elapsed`](Policy::max_elapsed).
     MaxElapsed,
-    /// The shared [`RetryBudget`](crate::budget::RetryBudget) had no tokens left.
+    /// The shared [`RetryBudget`] had no tokens left.
     BudgetExhausted,
     /// An enclosing retry is the [sole retrying layer](Policy::sole_layer), so this one made a
     /// single attempt.
@@ -97,6 +97,7 @@ pub struct Report {
 /// `Retry` builders fill it in. It appears in their type parameters, where `E` is the
 /// operation's error type and `W`, `N`, `A`, `G` the types of the `when`, `notify`, `adjust`
 /// and `on_give_up` hooks.
+#[repr(C)]
 pub struct Rules<
     E,
     W = fn(&E) -> bool,
@@ -122,6 +123,7 @@ pub(crate) struct Limits {
 }
 
 impl<E> Rules<E> {
+    #[inline]
     pub(crate) fn new() -> Self {
         Rules {
             when: None,
@@ -140,26 +142,31 @@ impl<E> Rules<E> {
 }
 
 impl<E, W, N, A, G> Rules<E, W, N, A, G> {
+    #[inline]
     pub(crate) fn when<W2>(self, f: W2) -> Rules<E, W2, N, A, G> {
         let Rules { notify, adjust, give_up, limits, error, .. } = self;
         Rules { when: Some(f), notify, adjust, give_up, limits, error }
     }
 
+    #[inline]
     pub(crate) fn notify<N2>(self, f: N2) -> Rules<E, W, N2, A, G> {
         let Rules { when, adjust, give_up, limits, error, .. } = self;
         Rules { when, notify: Some(f), adjust, give_up, limits, error }
     }
 
+    #[inline]
     pub(crate) fn adjust<A2>(self, f: A2) -> Rules<E, W, N, A2, G> {
         let Rules { when, notify, give_up, limits, error, .. } = self;
         Rules { when, notify, adjust: Some(f), give_up, limits, error }
     }
 
+    #[inline]
     pub(crate) fn on_give_up<G2>(self, f: G2) -> Rules<E, W, N, A, G2> {
         let Rules { when, notify, adjust, limits, error, .. } = self;
         Rules { when, notify, adjust, give_up: Some(f), limits, error }
     }
 
+    #[inline]
     pub(crate) fn limits(mut self, f: impl FnOnce(&mut Limits)) -> Self {
         f(&mut self.limits);
         self
@@ -427,7 +434,7 @@ impl<S, E, W, N, A, G> Policy<S, Rules<E, W, N, A, G>> {
     /// A blocking retry of `op` under this policy; see [`blocking::retry`](crate::blocking::retry).
     pub fn retry<T, Op>(
         &self,
-        mut op: Op,
+        op: Op,
     ) -> crate::blocking::Retry<
         S::IntoIter,
         impl FnMut(Attempt) -> Result<T, E>,
@@ -439,7 +446,7 @@ impl<S, E, W, N, A, G> Policy<S, Rules<E, W, N, A, G>> {
         S: Clone + IntoIterator<Item = Duration>,
         Op: FnMut() -> Result<T, E>,
     {
-        crate::blocking::Retry::new(self.schedule.clone(), move |_| op(), self.rules.by_ref())
+        crate::blocking::Retry::plain(self.schedule.clone(), op, self.rules.by_ref())
     }
 
     /// Like [`retry`](Self::retry), handing the operation its [`Attempt`].
@@ -476,7 +483,11 @@ impl<S, E, W, N, A, G> Policy<S, Rules<E, W, N, A, G>> {
         Op: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
-        crate::future::Retry::new(self.schedule.clone(), crate::future::Plain(op), self.rules.by_ref())
+        crate::future::Retry::new(
+            self.schedule.clone(),
+            crate::future::Plain(op),
+            self.rules.by_ref(),
+        )
     }
 
     /// Like [`retry_async`](Self::retry_async), handing the operation its [`Attempt`].
@@ -495,7 +506,11 @@ impl<S, E, W, N, A, G> Policy<S, Rules<E, W, N, A, G>> {
         Op: FnMut(Attempt) -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
-        crate::future::Retry::new(self.schedule.clone(), crate::future::WithAttempt(op), self.rules.by_ref())
+        crate::future::Retry::new(
+            self.schedule.clone(),
+            crate::future::WithAttempt(op),
+            self.rules.by_ref(),
+        )
     }
 }
 
@@ -507,6 +522,9 @@ impl<S: Clone, R: Clone> Clone for Policy<S, R> {
 
 impl<S: fmt::Debug, R: fmt::Debug> fmt::Debug for Policy<S, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Policy").field("schedule", &self.schedule).field("rules", &self.rules).finish()
+        f.debug_struct("Policy")
+            .field("schedule", &self.schedule)
+            .field("rules", &self.rules)
+            .finish()
     }
 }

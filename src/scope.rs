@@ -11,6 +11,7 @@ thread_local! {
 }
 
 /// Whether the current code runs inside an attempt of a sole-layer retry.
+#[inline]
 pub(crate) fn inside_sole_layer() -> bool {
     DEPTH.with(|d| d.get() > 0)
 }
