@@ -247,7 +247,9 @@ macro_rules! attempt_loop {
                 // The scope is entered around each poll, so it holds wherever the task runs.
                 poll_fn(|cx| scope::enter(sole, || attempt_future.as_mut().poll(cx))).await
             };
-            let delay = match outcome {
+            // `outcome` is consumed here and the slept time recorded before the sleep, so
+            // neither is stored in the future beside the sleep it awaits.
+            let sleep = match { outcome } {
                 Ok(value) => break (Ok(value), run.succeeded($self.rules.limits.budget.as_ref())),
                 // The error is dropped before the sleep, so the future never holds it
                 // across an await.
@@ -257,12 +259,14 @@ macro_rules! attempt_loop {
                     &error,
                     &$self.clock,
                 ) {
-                    Step::Retry(delay) => delay,
+                    Step::Retry(delay) => {
+                        run.slept(delay);
+                        ($self.sleep)(delay)
+                    }
                     Step::Stop(stop) => break (Err(error), run.report(stop)),
                 },
             };
-            ($self.sleep)(delay).await;
-            run.slept(delay);
+            sleep.await;
         }
     }};
 }
