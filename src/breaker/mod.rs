@@ -402,8 +402,10 @@ impl<C: Clock> CircuitBreaker<C> {
         match failed {
             None => {}
             Some(failed) if self.settings.failure_ratio.is_some() => {
+                // Read the clock before locking: it is half the cost of this path.
+                let now = self.now();
                 let mut slow = self.lock();
-                self.closed_outcome_locked(&mut slow, epoch, failed);
+                self.closed_outcome_locked(&mut slow, epoch, failed, Some(now));
             }
             Some(true) => self.closed_failure(epoch),
             Some(false) => self.closed_success(epoch),
@@ -441,10 +443,11 @@ impl<C: Clock> CircuitBreaker<C> {
         // Opening happens under the lock; a success may have reset the run meanwhile, so
         // the locked path counts this failure afresh.
         let mut slow = self.lock();
-        self.closed_outcome_locked(&mut slow, epoch, true);
+        self.closed_outcome_locked(&mut slow, epoch, true, None);
     }
 
-    fn closed_outcome_locked(&self, slow: &mut Slow, epoch: u32, failed: bool) {
+    /// Counts a closed-period outcome under the lock; `now` is when it ended, if known.
+    fn closed_outcome_locked(&self, slow: &mut Slow, epoch: u32, failed: bool, now: Option<u64>) {
         let mut word = self.load();
         // State and epoch change only under the lock we hold, so this check stays true.
         if word.state() != State::Closed || word.epoch() != epoch {
@@ -452,7 +455,7 @@ impl<C: Clock> CircuitBreaker<C> {
         }
         let mut ratio_trip = None;
         if let (Some(window), Some(ratio)) = (&mut slow.window, self.settings.failure_ratio) {
-            let now = self.now();
+            let now = now.unwrap_or_else(|| self.now());
             window.record(now, failed);
             let (calls, failures) = window.totals(now);
             if failed

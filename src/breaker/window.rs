@@ -37,8 +37,12 @@ impl Window {
     pub(crate) fn record(&mut self, at: u64, failed: bool) {
         let index = at / self.slice_nanos;
         let slice = &mut self.slices[(index % SLICES) as usize];
-        if slice.index != index {
+        if slice.index < index {
             *slice = Slice { index, calls: 0, failures: 0 };
+        } else if slice.index > index {
+            // Older than the window already (its slot moved on): a thread that read the
+            // clock, then waited long for the lock, or a clock that went back.
+            return;
         }
         slice.calls = slice.calls.saturating_add(1);
         slice.failures = slice.failures.saturating_add(u32::from(failed));
@@ -90,6 +94,14 @@ mod tests {
         let mut w = Window::new(Duration::from_secs(1));
         w.record(50 * MS, true);
         w.record(1050 * MS, false); // same slot, ten slices later
+        assert_eq!(w.totals(1050 * MS), (1, 0));
+    }
+
+    #[test]
+    fn an_outcome_older_than_its_slot_is_dropped() {
+        let mut w = Window::new(Duration::from_secs(1));
+        w.record(1050 * MS, false);
+        w.record(50 * MS, true); // same slot, ten slices earlier
         assert_eq!(w.totals(1050 * MS), (1, 0));
     }
 
