@@ -59,13 +59,17 @@ fn main() {
     divan::main();
 }
 
-/// The operation every row retries: fails while `left` was above zero.
+/// The operation every row retries: fails with a status code while `left` was above zero.
+///
+/// `Result<u64, u64>` comes back in two registers. A `Result` returned through memory is
+/// copied around by each row in its own way, some with loads that straddle the stores
+/// `flaky` just made and stall; the rows would then differ by that luck, not by the retry.
 #[inline(never)]
-fn flaky(left: &Cell<u32>) -> Result<u64, &'static str> {
+fn flaky(left: &Cell<u32>) -> Result<u64, u64> {
     let n = left.get();
     if n > 0 {
         left.set(n - 1);
-        Err(black_box("unavailable"))
+        Err(black_box(503))
     } else {
         Ok(black_box(42))
     }
@@ -176,8 +180,9 @@ macro_rules! rows {
                 let mut retries = 0;
                 loop {
                     match flaky(&left) {
-                        Err(_) if retries < RETRIES => retries += 1,
-                        result => return result,
+                        Ok(value) => return Ok(value),
+                        Err(error) if retries == RETRIES => return Err(error),
+                        Err(_) => retries += 1,
                     }
                 }
             });
@@ -227,8 +232,9 @@ macro_rules! rows {
                     let mut retries = 0;
                     loop {
                         match op().await {
-                            Err(_) if retries < RETRIES => retries += 1,
-                            result => return result,
+                            Ok(value) => return Ok(value),
+                            Err(error) if retries == RETRIES => return Err(error),
+                            Err(_) => retries += 1,
                         }
                     }
                 })
@@ -279,8 +285,9 @@ macro_rules! rows {
                         let mut retries = 0;
                         loop {
                             match op().await {
-                                Err(_) if retries < RETRIES => retries += 1,
-                                result => return result,
+                                Ok(value) => return Ok(value),
+                                Err(error) if retries == RETRIES => return Err(error),
+                                Err(_) => retries += 1,
                             }
                         }
                     })

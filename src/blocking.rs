@@ -21,9 +21,10 @@
 use std::fmt::Display;
 use std::time::Duration;
 
+use crate::budget::RetryBudget;
 use crate::clock::{Clock, SystemClock};
 use crate::decide::{Run, Step};
-use crate::policy::{Attempt, Report, Rules, rule_setters};
+use crate::policy::{Attempt, Hooks, Limits, Report, Rules, rule_setters};
 use crate::scope;
 
 /// Retry `op` on the current thread, sleeping between attempts as `schedule` says.
@@ -244,23 +245,72 @@ impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
         C: Clock,
     {
         // Taken apart, so the optimiser can keep each piece in registers.
-        let Retry { delays, mut op, mut rules, mut sleep, clock, hands_attempt } = self;
-        // Apart from the rules, so that lending it out does not pin them in memory.
-        let budget = rules.limits.budget.take();
-        let mut run = Run::new(delays, hands_attempt);
-        loop {
-            let attempt = run.begin(&rules, &clock);
-            let error = match scope::enter(rules.limits.sole_layer, || op(attempt)) {
-                Ok(value) => return (Ok(value), run.succeeded(budget.as_ref())),
-                Err(error) => error,
-            };
-            match run.failed(&rules, budget.as_ref(), &error, &clock) {
-                Step::Retry(delay) => {
-                    sleep(delay);
-                    run.slept(delay);
-                }
-                Step::Stop(stop) => return (Err(error), run.report(stop)),
+        let Retry { delays, mut op, rules, mut sleep, clock, hands_attempt } = self;
+        let Rules { hooks, limits, budget } = rules;
+        let run = Run::new(delays, hands_attempt);
+        // Without a budget, the loop runs in a copy where none of the budget's code, its
+        // drop included, is left; with one, in a copy of its own, out of line.
+        match budget {
+            None => attempts(run, &mut op, &hooks, &limits, None, &mut sleep, &clock),
+            Some(budget) => {
+                attempts_with_budget(run, &mut op, &hooks, &limits, &budget, &mut sleep, &clock)
             }
         }
     }
+}
+
+/// The retry loop: attempt, ask the decision core, sleep, until it says stop.
+#[inline(always)]
+fn attempts<I, T, E, W, N, A, G>(
+    mut run: Run<I>,
+    op: &mut impl FnMut(Attempt) -> Result<T, E>,
+    hooks: &Hooks<E, W, N, A, G>,
+    limits: &Limits,
+    budget: Option<&RetryBudget>,
+    sleep: &mut impl FnMut(Duration),
+    clock: &impl Clock,
+) -> (Result<T, E>, Report)
+where
+    I: Iterator<Item = Duration>,
+    E: Display,
+    W: Fn(&E) -> bool,
+    N: Fn(&E, Duration),
+    A: Fn(&E, Duration) -> Option<Duration>,
+    G: Fn(&E, u32),
+{
+    loop {
+        let attempt = run.begin(limits, clock);
+        let error = match scope::enter(limits.sole_layer, || op(attempt)) {
+            Ok(value) => return (Ok(value), run.succeeded(budget)),
+            Err(error) => error,
+        };
+        match run.failed(hooks, limits, budget, &error, clock) {
+            Step::Retry(delay) => {
+                sleep(delay);
+                run.slept(delay);
+            }
+            Step::Stop(stop) => return (Err(error), run.report(stop)),
+        }
+    }
+}
+
+#[inline(never)]
+fn attempts_with_budget<I, T, E, W, N, A, G>(
+    run: Run<I>,
+    op: &mut impl FnMut(Attempt) -> Result<T, E>,
+    hooks: &Hooks<E, W, N, A, G>,
+    limits: &Limits,
+    budget: &RetryBudget,
+    sleep: &mut impl FnMut(Duration),
+    clock: &impl Clock,
+) -> (Result<T, E>, Report)
+where
+    I: Iterator<Item = Duration>,
+    E: Display,
+    W: Fn(&E) -> bool,
+    N: Fn(&E, Duration),
+    A: Fn(&E, Duration) -> Option<Duration>,
+    G: Fn(&E, u32),
+{
+    attempts(run, op, hooks, limits, Some(budget), sleep, clock)
 }

@@ -11,7 +11,7 @@ use log::Level;
 
 use crate::budget::{RetryBudget, RetryKind, Withdrawal};
 use crate::clock::Clock;
-use crate::policy::{Attempt, Report, Rules, Stop};
+use crate::policy::{Attempt, Hooks, Limits, Report, Stop};
 use crate::scope;
 
 /// What the adapter does next after a failed attempt.
@@ -68,13 +68,9 @@ impl<I: Iterator<Item = Duration>> Run<I> {
     /// An operation that is not handed its attempt gets only the number: the clock is read
     /// just once, for the start of a `max_elapsed` limit, or not at all.
     #[inline]
-    pub(crate) fn begin<E, W, N, A, G>(
-        &mut self,
-        rules: &Rules<E, W, N, A, G>,
-        clock: &impl Clock,
-    ) -> Attempt {
+    pub(crate) fn begin(&mut self, limits: &Limits, clock: &impl Clock) -> Attempt {
         self.attempts = self.attempts.saturating_add(1);
-        let max_elapsed = rules.limits.max_elapsed;
+        let max_elapsed = limits.max_elapsed;
         if !self.hands_attempt && (max_elapsed.is_none() || self.started.is_some()) {
             return Attempt { number: self.attempts, elapsed: Duration::ZERO, time_left: None };
         }
@@ -105,8 +101,6 @@ impl<I: Iterator<Item = Duration>> Run<I> {
 
     /// After a success: the report, and an info line if it took retries.
     #[inline]
-    ///
-    /// `budget` is the rules' budget, handed over apart from them (see [`failed`](Self::failed)).
     pub(crate) fn succeeded(&mut self, budget: Option<&RetryBudget>) -> Report {
         if let Some(budget) = self.budget(budget) {
             budget.record_success(self.withdrawal);
@@ -120,16 +114,16 @@ impl<I: Iterator<Item = Duration>> Run<I> {
     /// After a failed attempt: retry after a delay, or stop. `clock` is read only to
     /// check `max_elapsed`.
     ///
-    /// `budget` is `rules.limits.budget`, which the blocking adapter keeps apart from the
-    /// rules: handing its address to the budget's methods would otherwise keep all the rules
-    /// in memory, and the optimiser could no longer see which hooks are unset.
+    /// The rules come in their three parts, so that the blocking adapter can keep each in
+    /// registers where it can (see [`Rules`](crate::policy::Rules)).
     ///
     /// On `Step::Retry` the `notify` hook has run and the warning is logged; on
     /// `Step::Stop` the give-up hook has run and the reason is logged.
     #[inline(always)]
     pub(crate) fn failed<E, W, N, A, G>(
         &mut self,
-        rules: &Rules<E, W, N, A, G>,
+        hooks: &Hooks<E, W, N, A, G>,
+        limits: &Limits,
         budget: Option<&RetryBudget>,
         error: &E,
         clock: &impl Clock,
@@ -141,13 +135,13 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         A: Fn(&E, Duration) -> Option<Duration>,
         G: Fn(&E, u32),
     {
-        let step = self.decide(rules, budget, error, clock);
+        let step = self.decide(hooks, limits, budget, error, clock);
         match step {
             Step::Retry(delay) => {
                 if enabled(Level::Warn) {
                     log_retry(self.counter(), error, delay);
                 }
-                if let Some(notify) = &rules.notify {
+                if let Some(notify) = &hooks.notify {
                     notify(error, delay);
                 }
             }
@@ -156,7 +150,7 @@ impl<I: Iterator<Item = Duration>> Run<I> {
                 if enabled(Level::Error) {
                     log_stop(self.counter(), error, stop);
                 }
-                if let Some(give_up) = &rules.give_up {
+                if let Some(give_up) = &hooks.give_up {
                     give_up(error, self.attempts);
                 }
             }
@@ -167,7 +161,8 @@ impl<I: Iterator<Item = Duration>> Run<I> {
     #[inline(always)]
     fn decide<E, W, N, A, G>(
         &mut self,
-        rules: &Rules<E, W, N, A, G>,
+        hooks: &Hooks<E, W, N, A, G>,
+        limits: &Limits,
         budget: Option<&RetryBudget>,
         error: &E,
         clock: &impl Clock,
@@ -176,7 +171,7 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         W: Fn(&E) -> bool,
         A: Fn(&E, Duration) -> Option<Duration>,
     {
-        if let Some(when) = &rules.when {
+        if let Some(when) = &hooks.when {
             if !when(error) {
                 return Step::Stop(Stop::NotRetryable);
             }
@@ -190,12 +185,12 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         let Some(mut delay) = self.delays.next() else {
             return Step::Stop(Stop::ScheduleExhausted);
         };
-        if let Some(adjust) = &rules.adjust {
+        if let Some(adjust) = &hooks.adjust {
             if let Some(wanted) = adjust(error, delay) {
-                delay = wanted.min(rules.limits.adjust_ceiling);
+                delay = wanted.min(limits.adjust_ceiling);
             }
         }
-        if let Some(max) = rules.limits.max_elapsed {
+        if let Some(max) = limits.max_elapsed {
             let elapsed =
                 self.started.map_or(Duration::ZERO, |s| clock.now().saturating_duration_since(s));
             // An overflowing sum is past any limit, Duration::MAX included.

@@ -241,7 +241,7 @@ macro_rules! attempt_loop {
         let mut run = Run::new(&mut $self.delays, $hands_attempt);
         let sole = $self.rules.limits.sole_layer;
         loop {
-            let $attempt = run.begin(&$self.rules, &$self.clock);
+            let $attempt = run.begin(&$self.rules.limits, &$self.clock);
             let outcome = {
                 let mut attempt_future = pin!($start);
                 // The scope is entered around each poll, so it holds wherever the task runs.
@@ -250,12 +250,13 @@ macro_rules! attempt_loop {
             // `outcome` is consumed here and the slept time recorded before the sleep, so
             // neither is stored in the future beside the sleep it awaits.
             let sleep = match { outcome } {
-                Ok(value) => break (Ok(value), run.succeeded($self.rules.limits.budget.as_ref())),
+                Ok(value) => break (Ok(value), run.succeeded($self.rules.budget.as_ref())),
                 // The error is dropped before the sleep, so the future never holds it
                 // across an await.
                 Err(error) => match run.failed(
-                    &$self.rules,
-                    $self.rules.limits.budget.as_ref(),
+                    &$self.rules.hooks,
+                    &$self.rules.limits,
+                    $self.rules.budget.as_ref(),
                     &error,
                     &$self.clock,
                 ) {

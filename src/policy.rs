@@ -97,6 +97,8 @@ pub struct Report {
 /// `Retry` builders fill it in. It appears in their type parameters, where `E` is the
 /// operation's error type and `W`, `N`, `A`, `G` the types of the `when`, `notify`, `adjust`
 /// and `on_give_up` hooks.
+// `repr(C)` keeps the hooks first: reordered behind the padding after `sole_layer`, they were
+// copied with unaligned loads that stalled on the stores just made.
 #[repr(C)]
 pub struct Rules<
     E,
@@ -105,38 +107,47 @@ pub struct Rules<
     A = fn(&E, Duration) -> Option<Duration>,
     G = fn(&E, u32),
 > {
+    pub(crate) hooks: Hooks<E, W, N, A, G>,
+    pub(crate) limits: Limits,
+    /// Apart from what the decision core borrows: the drop code of the `Arc` inside would
+    /// otherwise keep all the rules in memory, hooks included, in the blocking loop.
+    pub(crate) budget: Option<RetryBudget>,
+}
+
+/// The caller's hooks, each unset by default.
+pub(crate) struct Hooks<E, W, N, A, G> {
     pub(crate) when: Option<W>,
     pub(crate) notify: Option<N>,
     pub(crate) adjust: Option<A>,
     pub(crate) give_up: Option<G>,
-    pub(crate) limits: Limits,
     error: PhantomData<fn(&E)>,
 }
 
-/// The settings of a retry that are not hooks.
-#[derive(Clone, Debug)]
+/// The settings of a retry that are neither hooks nor shared state.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
     pub(crate) max_elapsed: Option<Duration>,
     pub(crate) adjust_ceiling: Duration,
     pub(crate) sole_layer: bool,
-    pub(crate) budget: Option<RetryBudget>,
 }
 
 impl<E> Rules<E> {
     #[inline]
     pub(crate) fn new() -> Self {
         Rules {
-            when: None,
-            notify: None,
-            adjust: None,
-            give_up: None,
+            hooks: Hooks {
+                when: None,
+                notify: None,
+                adjust: None,
+                give_up: None,
+                error: PhantomData,
+            },
             limits: Limits {
                 max_elapsed: None,
                 adjust_ceiling: DEFAULT_ADJUST_CEILING,
                 sole_layer: false,
-                budget: None,
             },
-            error: PhantomData,
+            budget: None,
         }
     }
 }
@@ -144,26 +155,26 @@ impl<E> Rules<E> {
 impl<E, W, N, A, G> Rules<E, W, N, A, G> {
     #[inline]
     pub(crate) fn when<W2>(self, f: W2) -> Rules<E, W2, N, A, G> {
-        let Rules { notify, adjust, give_up, limits, error, .. } = self;
-        Rules { when: Some(f), notify, adjust, give_up, limits, error }
+        let Rules { hooks: Hooks { notify, adjust, give_up, error, .. }, limits, budget } = self;
+        Rules { hooks: Hooks { when: Some(f), notify, adjust, give_up, error }, limits, budget }
     }
 
     #[inline]
     pub(crate) fn notify<N2>(self, f: N2) -> Rules<E, W, N2, A, G> {
-        let Rules { when, adjust, give_up, limits, error, .. } = self;
-        Rules { when, notify: Some(f), adjust, give_up, limits, error }
+        let Rules { hooks: Hooks { when, adjust, give_up, error, .. }, limits, budget } = self;
+        Rules { hooks: Hooks { when, notify: Some(f), adjust, give_up, error }, limits, budget }
     }
 
     #[inline]
     pub(crate) fn adjust<A2>(self, f: A2) -> Rules<E, W, N, A2, G> {
-        let Rules { when, notify, give_up, limits, error, .. } = self;
-        Rules { when, notify, adjust: Some(f), give_up, limits, error }
+        let Rules { hooks: Hooks { when, notify, give_up, error, .. }, limits, budget } = self;
+        Rules { hooks: Hooks { when, notify, adjust: Some(f), give_up, error }, limits, budget }
     }
 
     #[inline]
     pub(crate) fn on_give_up<G2>(self, f: G2) -> Rules<E, W, N, A, G2> {
-        let Rules { when, notify, adjust, limits, error, .. } = self;
-        Rules { when, notify, adjust, give_up: Some(f), limits, error }
+        let Rules { hooks: Hooks { when, notify, adjust, error, .. }, limits, budget } = self;
+        Rules { hooks: Hooks { when, notify, adjust, give_up: Some(f), error }, limits, budget }
     }
 
     #[inline]
@@ -172,28 +183,42 @@ impl<E, W, N, A, G> Rules<E, W, N, A, G> {
         self
     }
 
+    #[inline]
+    pub(crate) fn budget(mut self, budget: RetryBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
     /// The same rules with the hooks borrowed, for one call of a shared [`Policy`].
     pub(crate) fn by_ref(&self) -> Rules<E, &W, &N, &A, &G> {
+        let hooks = &self.hooks;
         Rules {
-            when: self.when.as_ref(),
-            notify: self.notify.as_ref(),
-            adjust: self.adjust.as_ref(),
-            give_up: self.give_up.as_ref(),
-            limits: self.limits.clone(),
-            error: PhantomData,
+            hooks: Hooks {
+                when: hooks.when.as_ref(),
+                notify: hooks.notify.as_ref(),
+                adjust: hooks.adjust.as_ref(),
+                give_up: hooks.give_up.as_ref(),
+                error: PhantomData,
+            },
+            limits: self.limits,
+            budget: self.budget.clone(),
         }
     }
 }
 
 impl<E, W: Clone, N: Clone, A: Clone, G: Clone> Clone for Rules<E, W, N, A, G> {
     fn clone(&self) -> Self {
+        let hooks = &self.hooks;
         Rules {
-            when: self.when.clone(),
-            notify: self.notify.clone(),
-            adjust: self.adjust.clone(),
-            give_up: self.give_up.clone(),
-            limits: self.limits.clone(),
-            error: PhantomData,
+            hooks: Hooks {
+                when: hooks.when.clone(),
+                notify: hooks.notify.clone(),
+                adjust: hooks.adjust.clone(),
+                give_up: hooks.give_up.clone(),
+                error: PhantomData,
+            },
+            limits: self.limits,
+            budget: self.budget.clone(),
         }
     }
 }
@@ -201,11 +226,12 @@ impl<E, W: Clone, N: Clone, A: Clone, G: Clone> Clone for Rules<E, W, N, A, G> {
 impl<E, W, N, A, G> fmt::Debug for Rules<E, W, N, A, G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Rules")
-            .field("when", &self.when.is_some())
-            .field("notify", &self.notify.is_some())
-            .field("adjust", &self.adjust.is_some())
-            .field("on_give_up", &self.give_up.is_some())
+            .field("when", &self.hooks.when.is_some())
+            .field("notify", &self.hooks.notify.is_some())
+            .field("adjust", &self.hooks.adjust.is_some())
+            .field("on_give_up", &self.hooks.give_up.is_some())
             .field("limits", &self.limits)
+            .field("budget", &self.budget)
             .finish()
     }
 }
@@ -371,7 +397,7 @@ macro_rules! rule_setters {
         /// ```
         pub fn budget(self, budget: &crate::budget::RetryBudget) -> Self {
             let budget = budget.clone();
-            self.map_rules(|r| r.limits(|l| l.budget = Some(budget)))
+            self.map_rules(|r| r.budget(budget))
         }
     };
 }
