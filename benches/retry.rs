@@ -23,8 +23,10 @@
 //!   `plain_async` is the same for the async rows.
 //! * `*_blocking`: the adapter on the current thread, sleeping with `std::thread::sleep`
 //!   (which returns at once for zero without a system call).
-//! * `*_async`: the adapter's future, polled to completion by [`poll_to_end`] with a no-op
-//!   waker; every async row is driven the same way. Sleeps use `persevere::future::sleep`
+//! * `*_async`: the adapter's future, built in place and polled to completion there by
+//!   [`poll_in_place`] with a no-op waker; every async row is driven the same way. The
+//!   `moved/*` rows first move the future into the poll loop ([`poll_moved`]), as `spawn`
+//!   or `block_on` do, which costs more the bigger the future. Sleeps use `persevere::future::sleep`
 //!   (persevere's default; backon has no default without its tokio feature, so it gets the
 //!   same function), which is ready at once for zero. relentless skips the sleep for zero
 //!   delays by itself, but returns `Pending` once to yield, so it is polled one extra time.
@@ -40,7 +42,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::hint::black_box;
 use std::iter;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -80,16 +82,25 @@ fn schedule() -> iter::RepeatN<Duration> {
     iter::repeat_n(Duration::ZERO, RETRIES)
 }
 
-/// Drives `future` to completion with a waker that does nothing, polling again at once
-/// whenever it is pending.
-fn poll_to_end<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
+/// Drives `future` to completion where it was built, with a waker that does nothing,
+/// polling again at once whenever it is pending.
+///
+/// Never inlined, so that the compiler treats every crate's future alike.
+#[inline(never)]
+fn poll_in_place<F: Future>(mut future: Pin<&mut F>) -> F::Output {
     let mut cx = Context::from_waker(Waker::noop());
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return output;
         }
     }
+}
+
+/// The same, after moving `future` into the loop's own frame, as `spawn` or `block_on`
+/// move it: the cost of that copy grows with the future's size.
+#[inline(never)]
+fn poll_moved<F: Future>(future: F) -> F::Output {
+    poll_in_place(pin!(future))
 }
 
 /// `backoff`'s schedules are not iterators and have no retry count: this one yields zero
@@ -228,7 +239,7 @@ macro_rules! rows {
             bencher.bench_local(|| {
                 let left = Cell::new(black_box(FAILURES));
                 let op = || async { flaky(&left) };
-                poll_to_end(async {
+                poll_in_place(pin!(async {
                     let mut retries = 0;
                     loop {
                         match op().await {
@@ -237,7 +248,7 @@ macro_rules! rows {
                             Err(_) => retries += 1,
                         }
                     }
-                })
+                }))
             });
         }
 
@@ -245,7 +256,7 @@ macro_rules! rows {
         fn persevere_async(bencher: Bencher) {
             bencher.bench_local(|| {
                 let left = Cell::new(black_box(FAILURES));
-                poll_to_end(future::retry(schedule(), || async { flaky(&left) }).call())
+                poll_in_place(pin!(future::retry(schedule(), || async { flaky(&left) }).call()))
             });
         }
 
@@ -253,7 +264,9 @@ macro_rules! rows {
         fn backon_async(bencher: Bencher) {
             bencher.bench_local(|| {
                 let left = Cell::new(black_box(FAILURES));
-                poll_to_end((|| async { flaky(&left) }).retry(schedule()).sleep(future::sleep))
+                poll_in_place(pin!(
+                    (|| async { flaky(&left) }).retry(schedule()).sleep(future::sleep)
+                ))
             });
         }
 
@@ -261,14 +274,35 @@ macro_rules! rows {
         fn relentless_async(bencher: Bencher) {
             bencher.bench_local(|| {
                 let left = Cell::new(black_box(FAILURES));
-                poll_to_end(
+                poll_in_place(pin!(
                     relentless::retry_async(|_| async { flaky(&left) })
                         .wait(relentless::wait::fixed(Duration::ZERO))
                         .stop(relentless::stop::attempts(RETRIES as u32 + 1))
                         .clock(ReadyClock)
-                        .call(),
-                )
+                        .call()
+                ))
             });
+        }
+
+        /// Async rows whose future is first moved into the poll loop (see [`poll_moved`]).
+        mod moved {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere_async(bencher: Bencher) {
+                bencher.bench_local(|| {
+                    let left = Cell::new(black_box(FAILURES));
+                    poll_moved(future::retry(schedule(), || async { flaky(&left) }).call())
+                });
+            }
+
+            #[divan::bench]
+            fn backon_async(bencher: Bencher) {
+                bencher.bench_local(|| {
+                    let left = Cell::new(black_box(FAILURES));
+                    poll_moved((|| async { flaky(&left) }).retry(schedule()).sleep(future::sleep))
+                });
+            }
         }
 
         /// The rows that need a tokio runtime, all under the same one.

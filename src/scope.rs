@@ -17,6 +17,7 @@ pub(crate) fn inside_sole_layer() -> bool {
 }
 
 /// Runs `f` inside the scope when `sole` is set; the guard lowers the depth even on panic.
+#[inline]
 pub(crate) fn enter<R>(sole: bool, f: impl FnOnce() -> R) -> R {
     if !sole {
         return f();
