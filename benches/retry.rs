@@ -21,22 +21,27 @@
 //! Rows:
 //! * `plain`: the operation called by hand in a loop, the floor for the blocking rows;
 //!   `plain_async` is the same for the async rows.
-//! * `*_blocking`: the adapter on the current thread, sleeping with `std::thread::sleep`
-//!   (which returns at once for zero without a system call).
+//! * `*_blocking`: the adapter on the current thread. backon and backoff sleep with
+//!   `std::thread::sleep`, which returns at once for zero without a system call; persevere's
+//!   default sleep does the same without the call.
 //! * `*_async`: the adapter's future, built in place and polled to completion there by
 //!   [`poll_in_place`] with a no-op waker; every async row is driven the same way. The
 //!   `moved/*` rows first move the future into the poll loop ([`poll_moved`]), as `spawn`
-//!   or `block_on` do, which costs more the bigger the future. Sleeps use `persevere::future::sleep`
-//!   (persevere's default; backon has no default without its tokio feature, so it gets the
-//!   same function), which is ready at once for zero. relentless skips the sleep for zero
-//!   delays by itself, but returns `Pending` once to yield, so it is polled one extra time.
+//!   or `block_on` do, which costs more the bigger the future. Sleeps use
+//!   `persevere::future::sleep` (persevere's default; backon has no default without its
+//!   tokio feature, so it gets the same function), which is ready at once for zero.
+//!   relentless skips the sleep for zero delays by itself, but returns `Pending` once to
+//!   yield, so it is polled one extra time.
 //! * `tokio/*`: tokio-retry has no way to swap its sleep: it always creates a tokio timer,
-//!   so it needs a runtime (a current-thread one, built once outside the timed loop).
-//!   Its rows sit in their own group beside persevere under the same runtime and the same
-//!   `tokio::time::sleep`, and the bare operation under that runtime.
+//!   so it needs a runtime (a current-thread one, built once outside the timed loop). Its
+//!   rows sit in their own group beside persevere under the same runtime and the same
+//!   `tokio::time::sleep`, and the bare operation under that runtime. A zero-length tokio
+//!   sleep still waits for the timer's next millisecond tick, so there the three-attempt
+//!   row measures the timer. Each retry runs once before it is timed ([`warm_then_bench`]).
 //!
-//! A counting allocator reports the heap allocations of every row (the `alloc` columns).
-//! The binary first prints the `size_of` the async retry futures.
+//! divan's counting allocator watches every row and prints `alloc` lines under any row that
+//! allocates; none does, so none appears. The binary first prints the `size_of` the async
+//! retry futures.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -139,6 +144,13 @@ impl relentless::AsyncClock for ReadyClock {
     }
 }
 
+/// Runs `retry` once, then times it. A runtime's first `block_on` is slow, and divan sizes
+/// its samples from the first runs: without the warm-up it would time single iterations.
+fn warm_then_bench<T>(bencher: Bencher, mut retry: impl FnMut() -> T) {
+    black_box(retry());
+    bencher.bench_local(retry);
+}
+
 fn current_thread_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a tokio runtime")
 }
@@ -149,6 +161,8 @@ fn print_future_sizes() {
     let persevere_size = size_of_val(&future::retry(schedule(), op).call());
     let backon_size = size_of_val(&op.retry(schedule()).sleep(future::sleep));
     let tokio_retry_size = size_of_val(&tokio_retry::Retry::start(schedule(), op));
+    let persevere_tokio_size =
+        size_of_val(&future::retry(schedule(), op).sleep(tokio::time::sleep).call());
     let relentless_size = size_of_val(
         &relentless::retry_async(|_| op())
             .wait(relentless::wait::fixed(Duration::ZERO))
@@ -165,15 +179,18 @@ fn print_future_sizes() {
         )
         .sleep(future::sleep),
     );
-    println!("size_of the async retry future, same op (an async block borrowing a Cell):");
-    println!("  schedule iter::repeat_n(ZERO, 3):");
-    println!("    persevere  future::retry(..).call()   {persevere_size:>4} bytes");
-    println!("    backon     op.retry(..).sleep(..)     {backon_size:>4} bytes");
-    println!("    tokio-retry Retry::start(..)          {tokio_retry_size:>4} bytes");
-    println!("    relentless retry_async(..).call()     {relentless_size:>4} bytes");
-    println!("  each crate's own constant schedule:");
-    println!("    persevere  Fixed::new(ZERO).max_retries(3)   {persevere_fixed:>4} bytes");
-    println!("    backon     ConstantBuilder ZERO, 3 times     {backon_constant:>4} bytes");
+    let line = |name: &str, size: usize| println!("  {name:<48} {size:>4} bytes");
+    println!("size_of the async retry future, same op (an async block borrowing a Cell)");
+    println!("schedule iter::repeat_n(ZERO, 3), sleeping with persevere::future::sleep:");
+    line("persevere    future::retry(..).call()", persevere_size);
+    line("backon       op.retry(..).sleep(..)", backon_size);
+    line("relentless   retry_async(..).call()", relentless_size);
+    println!("the same, sleeping with tokio::time::sleep:");
+    line("persevere    future::retry(..).sleep(..).call()", persevere_tokio_size);
+    line("tokio-retry  Retry::start(..)", tokio_retry_size);
+    println!("each crate's own constant schedule:");
+    line("persevere    Fixed::new(ZERO).max_retries(3)", persevere_fixed);
+    line("backon       ConstantBuilder, zero delay, 3 times", backon_constant);
     println!();
 }
 
@@ -312,7 +329,7 @@ macro_rules! rows {
             #[divan::bench]
             fn plain_async(bencher: Bencher) {
                 let runtime = current_thread_runtime();
-                bencher.bench_local(|| {
+                warm_then_bench(bencher, || {
                     let left = Cell::new(black_box(FAILURES));
                     let op = || async { flaky(&left) };
                     runtime.block_on(async {
@@ -331,7 +348,7 @@ macro_rules! rows {
             #[divan::bench]
             fn persevere_async(bencher: Bencher) {
                 let runtime = current_thread_runtime();
-                bencher.bench_local(|| {
+                warm_then_bench(bencher, || {
                     let left = Cell::new(black_box(FAILURES));
                     runtime.block_on(
                         future::retry(schedule(), || async { flaky(&left) })
@@ -344,7 +361,7 @@ macro_rules! rows {
             #[divan::bench]
             fn tokio_retry(bencher: Bencher) {
                 let runtime = current_thread_runtime();
-                bencher.bench_local(|| {
+                warm_then_bench(bencher, || {
                     let left = Cell::new(black_box(FAILURES));
                     runtime
                         .block_on(tokio_retry::Retry::start(schedule(), || async { flaky(&left) }))
