@@ -37,7 +37,9 @@
 //!   rows sit in their own group beside persevere under the same runtime and the same
 //!   `tokio::time::sleep`, and the bare operation under that runtime. A zero-length tokio
 //!   sleep still waits for the timer's next millisecond tick, so there the three-attempt
-//!   row measures the timer. Each retry runs once before it is timed ([`warm_then_bench`]).
+//!   row measures the timer.
+//!
+//! Every row runs its retry once before timing it ([`warm_then_bench`]).
 //!
 //! divan's counting allocator watches every row and prints `alloc` lines under any row that
 //! allocates; none does, so none appears. The binary first prints the `size_of` the async
@@ -144,8 +146,9 @@ impl relentless::AsyncClock for ReadyClock {
     }
 }
 
-/// Runs `retry` once, then times it. A runtime's first `block_on` is slow, and divan sizes
-/// its samples from the first runs: without the warm-up it would time single iterations.
+/// Runs `retry` once, then times it. divan sizes its samples from the first runs, and a
+/// first run is slow (a runtime's first `block_on`, cold caches): without the warm-up it
+/// could settle on timing single iterations, below the timer's precision.
 fn warm_then_bench<T>(bencher: Bencher, mut retry: impl FnMut() -> T) {
     black_box(retry());
     bencher.bench_local(retry);
@@ -203,7 +206,7 @@ macro_rules! rows {
 
         #[divan::bench]
         fn plain(bencher: Bencher) {
-            bencher.bench_local(|| {
+            warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
                 let mut retries = 0;
                 loop {
@@ -218,7 +221,7 @@ macro_rules! rows {
 
         #[divan::bench]
         fn persevere_blocking(bencher: Bencher) {
-            bencher.bench_local(|| {
+            warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
                 blocking::retry(schedule(), || flaky(&left)).call()
             });
@@ -226,7 +229,7 @@ macro_rules! rows {
 
         #[divan::bench]
         fn backon_blocking(bencher: Bencher) {
-            bencher.bench_local(|| {
+            warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
                 (|| flaky(&left)).retry(schedule()).sleep(std::thread::sleep).call()
             });
@@ -234,7 +237,7 @@ macro_rules! rows {
 
         #[divan::bench]
         fn backoff_blocking(bencher: Bencher) {
-            bencher.bench_local(|| {
+            warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
                 backoff::retry(ZeroThrice(0), || flaky(&left).map_err(backoff::Error::transient))
             });
@@ -242,7 +245,7 @@ macro_rules! rows {
 
         #[divan::bench]
         fn relentless_blocking(bencher: Bencher) {
-            bencher.bench_local(|| {
+            warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
                 relentless::retry(|_| flaky(&left))
                     .wait(relentless::wait::fixed(Duration::ZERO))
@@ -253,7 +256,7 @@ macro_rules! rows {
 
         #[divan::bench]
         fn plain_async(bencher: Bencher) {
-            bencher.bench_local(|| {
+            warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
                 let op = || async { flaky(&left) };
                 poll_in_place(pin!(async {
@@ -271,7 +274,7 @@ macro_rules! rows {
 
         #[divan::bench]
         fn persevere_async(bencher: Bencher) {
-            bencher.bench_local(|| {
+            warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
                 poll_in_place(pin!(future::retry(schedule(), || async { flaky(&left) }).call()))
             });
@@ -279,7 +282,7 @@ macro_rules! rows {
 
         #[divan::bench]
         fn backon_async(bencher: Bencher) {
-            bencher.bench_local(|| {
+            warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
                 poll_in_place(pin!(
                     (|| async { flaky(&left) }).retry(schedule()).sleep(future::sleep)
@@ -289,7 +292,7 @@ macro_rules! rows {
 
         #[divan::bench]
         fn relentless_async(bencher: Bencher) {
-            bencher.bench_local(|| {
+            warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
                 poll_in_place(pin!(
                     relentless::retry_async(|_| async { flaky(&left) })
@@ -307,7 +310,7 @@ macro_rules! rows {
 
             #[divan::bench]
             fn persevere_async(bencher: Bencher) {
-                bencher.bench_local(|| {
+                warm_then_bench(bencher, || {
                     let left = Cell::new(black_box(FAILURES));
                     poll_moved(future::retry(schedule(), || async { flaky(&left) }).call())
                 });
@@ -315,7 +318,7 @@ macro_rules! rows {
 
             #[divan::bench]
             fn backon_async(bencher: Bencher) {
-                bencher.bench_local(|| {
+                warm_then_bench(bencher, || {
                     let left = Cell::new(black_box(FAILURES));
                     poll_moved((|| async { flaky(&left) }).retry(schedule()).sleep(future::sleep))
                 });
