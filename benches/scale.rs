@@ -29,7 +29,8 @@
 //! each figure. `SCALE_RETRIES` changes the number of retries (default 100,000).
 //!
 //! What a child measures, from just before the first spawn until the last retry is done:
-//! * wall time;
+//! * wall time, and the part of it until the last retry was spawned;
+//! * CPU time of all the process's threads, timer threads included (`/proc/self/stat`);
 //! * the peak of live heap bytes, seen by a counting global allocator, less the bytes
 //!   live before the first spawn (the tokio task of each retry is counted, since spawning
 //!   is how a retry becomes concurrent; the bookkeeping of this benchmark is allocated
@@ -42,6 +43,8 @@
 //!   machinery, the timer and the executor waking the task; p50, p99 and max of 200,000
 //!   sleeps);
 //! * the `size_of` the future each retry spawns.
+//!
+//! Results, the commands behind them and what they mean are in `BENCHMARKS.md`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
