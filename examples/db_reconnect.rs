@@ -32,7 +32,8 @@ fn start_database(addr: SocketAddr, downtime: Duration) {
 }
 
 fn main() -> io::Result<()> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("persevere=info")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("persevere=info"))
+        .init();
 
     // Reserve a free port, then release it for the database to take later.
     let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;

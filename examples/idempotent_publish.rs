@@ -58,24 +58,30 @@ impl Broker {
 
 fn publish(broker: &Broker, body: &str, idempotency_key: Option<&str>) -> Result<(), PublishError> {
     let idempotent = idempotency_key.is_some();
-    blocking::retry_with(Fixed::new(Duration::from_millis(20)).max_retries(3), |attempt: Attempt| {
-        println!("  attempt {}: publishing {body:?} (key {idempotency_key:?})", attempt.number);
-        broker.publish(body, idempotency_key)
-    })
+    blocking::retry_with(
+        Fixed::new(Duration::from_millis(20)).max_retries(3),
+        |attempt: Attempt| {
+            println!("  attempt {}: publishing {body:?} (key {idempotency_key:?})", attempt.number);
+            broker.publish(body, idempotency_key)
+        },
+    )
     // Refused: nothing was sent, always retry. Timed out: retry only if deduplicated.
     .when(|e| matches!(e, PublishError::Refused) || idempotent)
     .call()
 }
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("persevere=info")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("persevere=info"))
+        .init();
 
     println!("With an idempotency key, the ambiguous timeout is retried and deduplicated:");
     let broker = Broker::default();
     let result = publish(&broker, "order 42 paid", Some("order-42-paid"));
     println!("  -> {result:?}; the broker holds {:?}\n", broker.stored.borrow());
 
-    println!("Without a key, the timeout is returned to the caller instead of risking a duplicate:");
+    println!(
+        "Without a key, the timeout is returned to the caller instead of risking a duplicate:"
+    );
     let broker = Broker::default();
     let result = publish(&broker, "order 43 paid", None);
     println!("  -> {result:?}; the broker holds {:?}", broker.stored.borrow());

@@ -23,7 +23,8 @@ impl fmt::Display for Unavailable {
 
 fn main() {
     // Only errors: the point is to see how little noise an outage makes.
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("persevere=error")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("persevere=error"))
+        .init();
 
     let request = Cell::new(0);
     let service_calls = Cell::new(0);
@@ -63,7 +64,9 @@ fn main() {
             );
         }
     }
-    println!("\n{ok} succeeded, {rejected} refused by the open breaker, {gave_up} gave up, {budget_stops} stopped by the budget");
+    println!(
+        "\n{ok} succeeded, {rejected} refused by the open breaker, {gave_up} gave up, {budget_stops} stopped by the budget"
+    );
     println!("{} calls reached the service for 200 requests", service_calls.get());
     println!("(without breaker and budget, the outage alone would have cost 400 calls)");
 }

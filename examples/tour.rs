@@ -70,9 +70,10 @@ fn main() {
     println!("\n2. A blocking retry: two failures, then success");
     let service = Flaky::new(2);
     let started = Instant::now();
-    let (result, report) = blocking::retry(Exponential::new(ms(50)).jitter(Jitter::Equal), || service.call())
-        .when(|e| matches!(e, ServiceError::Unavailable))
-        .call_with_report();
+    let (result, report) =
+        blocking::retry(Exponential::new(ms(50)).jitter(Jitter::Equal), || service.call())
+            .when(|e| matches!(e, ServiceError::Unavailable))
+            .call_with_report();
     println!(
         "   -> {result:?} after {} attempts and {:?} of backoff ({:?} wall time)",
         report.attempts,
@@ -80,7 +81,9 @@ fn main() {
         started.elapsed()
     );
 
-    println!("\n3. An async retry, on any executor (here futures' block_on, with futures-timer sleeps)");
+    println!(
+        "\n3. An async retry, on any executor (here futures' block_on, with futures-timer sleeps)"
+    );
     let service = Flaky::new(1);
     let result = futures::executor::block_on(
         future::retry(Fibonacci::new(ms(80)), || async { service.call() })

@@ -62,9 +62,9 @@ impl ManualClock {
     pub fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         // fetch_update never fails with a closure that always returns Some.
-        let _ = self.offset_nanos.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
-            Some(now.saturating_add(by))
-        });
+        let _ = self
+            .offset_nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| Some(now.saturating_add(by)));
     }
 
     /// How far the clock has been moved since it was made.

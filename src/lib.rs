@@ -30,6 +30,9 @@
 //! * `std` (default): the retry adapters and everything that needs a clock. Without it the
 //!   schedules still build for `no_std` targets; jitter then draws from a fixed seed unless
 //!   you call `seed`, so give each client its own seed there.
+//! * `metrics`: retries, breakers, budgets and supervisors report counters, a delay histogram
+//!   and gauges through the `metrics` facade, to any exporter; the `metrics` module lists
+//!   the names and labels.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -52,6 +55,11 @@ mod decide;
 pub mod future;
 #[cfg(feature = "std")]
 pub mod guide;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
+#[cfg(all(feature = "std", not(feature = "metrics")))]
+mod metrics;
 #[cfg(feature = "std")]
 pub mod policy;
 #[cfg(feature = "std")]
@@ -61,6 +69,6 @@ pub mod supervise;
 
 #[cfg(feature = "std")]
 pub use backoff::ParseError;
+pub use backoff::{Exponential, Fibonacci, Fixed, Jitter};
 #[cfg(feature = "std")]
 pub use policy::{Attempt, Policy, Report, Stop};
-pub use backoff::{Exponential, Fibonacci, Fixed, Jitter};

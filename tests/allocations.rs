@@ -60,7 +60,8 @@ fn failing_twice() -> impl FnMut() -> Result<u32, &'static str> {
 
 #[test]
 fn blocking_retries_allocate_nothing() {
-    let schedule = Exponential::new(Duration::from_millis(10)).jitter(Jitter::Full).seed(1).max_retries(5);
+    let schedule =
+        Exponential::new(Duration::from_millis(10)).jitter(Jitter::Full).seed(1).max_retries(5);
     let (result, n) = allocations_during(|| {
         blocking::retry(schedule, failing_twice())
             .when(|e: &&str| *e == "busy")
@@ -103,7 +104,8 @@ fn the_default_async_sleep_allocates_nothing_for_zero_delays() {
 
 #[test]
 fn a_shared_policy_allocates_nothing_per_call() {
-    let policy = Policy::new(Fixed::new(Duration::ZERO).max_retries(3)).when(|e: &&str| *e == "busy");
+    let policy =
+        Policy::new(Fixed::new(Duration::ZERO).max_retries(3)).when(|e: &&str| *e == "busy");
     let (_, n) = allocations_during(|| {
         for _ in 0..100 {
             assert_eq!(policy.retry(failing_twice()).sleep(|_| {}).call(), Ok(3));

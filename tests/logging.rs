@@ -18,7 +18,12 @@ fn ms(n: u64) -> Duration {
 fn a_first_try_success_logs_nothing() {
     capture_logs();
     assert_eq!(blocking::retry(Fixed::new(ms(5)), || Ok::<_, &str>(1)).call(), Ok(1));
-    assert_eq!(futures::executor::block_on(future::retry(Fixed::new(ms(5)), || async { Ok::<_, &str>(1) }).call()), Ok(1));
+    assert_eq!(
+        futures::executor::block_on(
+            future::retry(Fixed::new(ms(5)), || async { Ok::<_, &str>(1) }).call()
+        ),
+        Ok(1)
+    );
     assert!(logged(log::Level::Trace).is_empty());
 }
 
@@ -46,13 +51,19 @@ fn warnings_then_info_on_success() {
 #[test]
 fn an_error_when_retries_are_exhausted() {
     capture_logs();
-    let _ = blocking::retry([ms(1), ms(2)], || Err::<(), _>("503 Service Unavailable")).sleep(|_| {}).call();
+    let _ = blocking::retry([ms(1), ms(2)], || Err::<(), _>("503 Service Unavailable"))
+        .sleep(|_| {})
+        .call();
     assert_eq!(
         persevere_lines(log::Level::Trace),
         [
             (Warn, "attempt 1/3 failed: 503 Service Unavailable; retrying in 1ms".to_string()),
             (Warn, "attempt 2/3 failed: 503 Service Unavailable; retrying in 2ms".to_string()),
-            (Error, "attempt 3/3 failed: 503 Service Unavailable; giving up: no retries left".to_string()),
+            (
+                Error,
+                "attempt 3/3 failed: 503 Service Unavailable; giving up: no retries left"
+                    .to_string()
+            ),
         ]
     );
 }
@@ -71,7 +82,11 @@ fn the_total_is_left_out_when_the_schedule_length_is_unknown() {
         [
             (Warn, "attempt 1 failed: down; retrying in 1s".to_string()),
             (Warn, "attempt 2 failed: down; retrying in 1s".to_string()),
-            (Error, "attempt 3 failed: down; giving up: the next delay would pass max_elapsed".to_string()),
+            (
+                Error,
+                "attempt 3 failed: down; giving up: the next delay would pass max_elapsed"
+                    .to_string()
+            ),
         ]
     );
 }
@@ -80,7 +95,9 @@ fn the_total_is_left_out_when_the_schedule_length_is_unknown() {
 fn the_async_adapter_logs_the_same_lines() {
     capture_logs();
     let _ = futures::executor::block_on(
-        future::retry([ms(1)], || async { Err::<(), _>("timeout") }).sleep(|_| std::future::ready(())).call(),
+        future::retry([ms(1)], || async { Err::<(), _>("timeout") })
+            .sleep(|_| std::future::ready(()))
+            .call(),
     );
     assert_eq!(
         persevere_lines(log::Level::Trace),

@@ -20,7 +20,8 @@ fn without_the_mark_nested_retries_multiply() {
         calls.set(calls.get() + 1);
         Err::<(), _>("down")
     };
-    let middle = || blocking::retry(no_wait(2), || blocking::retry(no_wait(2), service).call()).call();
+    let middle =
+        || blocking::retry(no_wait(2), || blocking::retry(no_wait(2), service).call()).call();
     let _ = blocking::retry(no_wait(2), middle).call();
     assert_eq!(calls.get(), 27, "3 attempts at each of 3 layers");
 }
@@ -53,7 +54,10 @@ fn two_deep_blocking() {
         .map(|(_, line)| line)
         .collect();
     assert_eq!(debug.len(), 3);
-    assert_eq!(debug[0], "attempt 1/5 failed: down; not retrying: an enclosing retry is the sole retrying layer");
+    assert_eq!(
+        debug[0],
+        "attempt 1/5 failed: down; not retrying: an enclosing retry is the sole retrying layer"
+    );
 }
 
 #[test]
@@ -63,7 +67,8 @@ fn three_deep_blocking_makes_only_the_outer_schedules_calls() {
         calls.set(calls.get() + 1);
         Err::<(), _>("down")
     };
-    let middle = || blocking::retry(no_wait(5), || blocking::retry(no_wait(5), service).call()).call();
+    let middle =
+        || blocking::retry(no_wait(5), || blocking::retry(no_wait(5), service).call()).call();
     let _ = blocking::retry(no_wait(2), middle).sole_layer().call();
     assert_eq!(calls.get(), 3);
 }
@@ -87,14 +92,19 @@ fn two_deep_async() {
         calls.set(calls.get() + 1);
         Err::<(), _>("down")
     };
-    let outer = future::retry(no_wait(2), || future::retry(no_wait(4), service).call()).sole_layer().call();
+    let outer =
+        future::retry(no_wait(2), || future::retry(no_wait(4), service).call()).sole_layer().call();
     let _ = futures::executor::block_on(outer);
     assert_eq!(calls.get(), 3);
 }
 
 #[test]
 fn three_deep_async_across_a_multi_thread_runtime() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
     let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let counted = calls.clone();
     let result = runtime.block_on(async move {
@@ -105,7 +115,13 @@ fn three_deep_async_across_a_multi_thread_runtime() {
                 tokio::task::yield_now().await;
                 Err::<(), _>("down")
             };
-            let middle = || future::retry(no_wait(5), || future::retry(no_wait(5), service).sleep(tokio::time::sleep).call()).sleep(tokio::time::sleep).call();
+            let middle = || {
+                future::retry(no_wait(5), || {
+                    future::retry(no_wait(5), service).sleep(tokio::time::sleep).call()
+                })
+                .sleep(tokio::time::sleep)
+                .call()
+            };
             future::retry(no_wait(2), middle).sole_layer().sleep(tokio::time::sleep).call().await
         })
         .await

@@ -159,7 +159,10 @@ fn schedule_exhausted() {
     assert_eq!(seen.report.stop, Stop::ScheduleExhausted);
     assert_eq!(
         seen.logs.last().unwrap(),
-        &(log::Level::Error, "attempt 5/5 failed: past the script; giving up: no retries left".to_string())
+        &(
+            log::Level::Error,
+            "attempt 5/5 failed: past the script; giving up: no retries left".to_string()
+        )
     );
 }
 
@@ -175,7 +178,10 @@ fn error_that_when_refuses() {
     assert_eq!(seen.gave_up, [("forbidden".into(), 2)]);
     assert_eq!(
         seen.logs.last().unwrap(),
-        &(log::Level::Debug, "attempt 2/5 failed: forbidden; not retrying: the error is not retryable".to_string())
+        &(
+            log::Level::Debug,
+            "attempt 2/5 failed: forbidden; not retrying: the error is not retryable".to_string()
+        )
     );
 }
 

@@ -16,7 +16,8 @@ fn transient(e: &io::Error) -> bool {
 
 /// A preset kept in settings, as users keep `API_RETRY`: named types only (fn pointers).
 static API_RETRY: LazyLock<Policy<Exponential, Rules<io::Error>>> = LazyLock::new(|| {
-    Policy::new(Exponential::new(Duration::from_millis(100)).max_retries(3)).when(transient as fn(&io::Error) -> bool)
+    Policy::new(Exponential::new(Duration::from_millis(100)).max_retries(3))
+        .when(transient as fn(&io::Error) -> bool)
 });
 
 fn flaky(failures: &RefCell<Vec<io::ErrorKind>>) -> io::Result<&'static str> {
@@ -57,7 +58,10 @@ fn the_same_policy_serves_async_calls() {
     for _ in 0..3 {
         let failures = RefCell::new(vec![io::ErrorKind::ConnectionReset]);
         let (result, report) = futures::executor::block_on(
-            policy.retry_async(|| async { flaky(&failures) }).sleep(|_| std::future::ready(())).call_with_report(),
+            policy
+                .retry_async(|| async { flaky(&failures) })
+                .sleep(|_| std::future::ready(()))
+                .call_with_report(),
         );
         assert_eq!(result.unwrap(), "ok");
         assert_eq!(report.attempts, 2);
@@ -66,7 +70,8 @@ fn the_same_policy_serves_async_calls() {
 
 #[test]
 fn a_jittered_policy_gives_each_call_its_own_draws() {
-    let policy = Policy::new(Exponential::new(Duration::from_secs(1)).jitter(Jitter::Full).max_retries(8));
+    let policy =
+        Policy::new(Exponential::new(Duration::from_secs(1)).jitter(Jitter::Full).max_retries(8));
     let delays = |_| {
         let mut slept = Vec::new();
         let _ = policy.retry(|| Err::<(), _>("down")).sleep(|d| slept.push(d)).call();
@@ -134,7 +139,8 @@ fn give_up_sees_the_final_error_for_every_kind_of_stop() {
 fn any_iterator_of_durations_is_a_schedule() {
     let ms = Duration::from_millis;
     let mut slept = Vec::new();
-    let schedule = [ms(10), ms(50)].into_iter().chain(std::iter::repeat_n(ms(70), 2)).map(|d| d * 2);
+    let schedule =
+        [ms(10), ms(50)].into_iter().chain(std::iter::repeat_n(ms(70), 2)).map(|d| d * 2);
     let _ = blocking::retry(schedule, || Err::<(), _>("down")).sleep(|d| slept.push(d)).call();
     assert_eq!(slept, [ms(20), ms(100), ms(140), ms(140)]);
 }

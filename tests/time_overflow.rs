@@ -27,9 +27,10 @@ fn duration_max_delays_with_an_unbounded_elapsed_limit() {
 
 #[test]
 fn duration_max_delays_without_a_limit_saturate_the_total() {
-    let (result, report) = blocking::retry(Fixed::new(Duration::MAX).max_retries(3), || Err::<(), _>("down"))
-        .sleep(|_| {})
-        .call_with_report();
+    let (result, report) =
+        blocking::retry(Fixed::new(Duration::MAX).max_retries(3), || Err::<(), _>("down"))
+            .sleep(|_| {})
+            .call_with_report();
     assert_eq!(result, Err("down"));
     assert_eq!((report.attempts, report.slept), (4, Duration::MAX));
 }

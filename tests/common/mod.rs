@@ -65,7 +65,11 @@ pub fn logged(min: log::Level) -> Vec<Line> {
 
 /// `(level, message)` pairs of this thread's persevere lines, at `min` or more severe.
 pub fn persevere_lines(min: log::Level) -> Vec<(log::Level, String)> {
-    logged(min).into_iter().filter(|l| l.target == "persevere").map(|l| (l.level, l.message)).collect()
+    logged(min)
+        .into_iter()
+        .filter(|l| l.target == "persevere")
+        .map(|l| (l.level, l.message))
+        .collect()
 }
 
 /// A scripted operation: outcome `i` is returned by attempt `i`; past the script it fails.
@@ -80,7 +84,8 @@ impl Script {
     }
 
     pub fn next(&mut self) -> Result<u32, String> {
-        let outcome = self.outcomes.get(self.calls).cloned().unwrap_or_else(|| Err("past the script".into()));
+        let outcome =
+            self.outcomes.get(self.calls).cloned().unwrap_or_else(|| Err("past the script".into()));
         self.calls += 1;
         outcome
     }
