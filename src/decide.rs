@@ -2,7 +2,7 @@
 //!
 //! Both adapters drive a [`Run`] and do only what it says, so every rule lives here once:
 //! `when`, the schedule, `adjust` and its ceiling, `max_elapsed`, the one-layer scope, the
-//! hooks and the log lines.
+//! hooks, the log lines and the metrics.
 
 use std::fmt::Display;
 use std::time::{Duration, Instant};
@@ -11,10 +11,12 @@ use log::Level;
 
 use crate::budget::{RetryBudget, RetryKind, Withdrawal};
 use crate::clock::Clock;
+use crate::metrics;
 use crate::policy::{Attempt, Hooks, Limits, Report, Stop};
 use crate::scope;
 
 /// What the adapter does next after a failed attempt.
+#[derive(Clone, Copy)]
 pub(crate) enum Step {
     Retry(Duration),
     Stop(Stop),
@@ -105,6 +107,9 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         if let Some(budget) = self.budget(budget) {
             budget.record_success(self.withdrawal);
         }
+        if metrics::ENABLED && !self.nested() {
+            count(Step::Stop(Stop::Succeeded), budget);
+        }
         if self.attempts > 1 && enabled(Level::Info) {
             log_success(self.counter(), self.slept);
         }
@@ -136,6 +141,9 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         G: Fn(&E, u32),
     {
         let step = self.decide(hooks, limits, budget, error, clock);
+        if metrics::ENABLED && !self.nested() {
+            count(step, budget);
+        }
         match step {
             Step::Retry(delay) => {
                 if enabled(Level::Warn) {
@@ -215,6 +223,21 @@ impl<I: Iterator<Item = Duration>> Run<I> {
     #[inline]
     fn counter(&self) -> Counter {
         Counter(self.attempts, self.max_attempts)
+    }
+}
+
+/// Reports a step to the `metrics` recorder, and the budget's level after the step changed it.
+///
+/// A retry nested in a sole layer does not call this: its attempt is the enclosing retry's
+/// attempt, which counts it.
+#[inline(never)]
+fn count(step: Step, budget: Option<&RetryBudget>) {
+    match step {
+        Step::Retry(delay) => metrics::retrying(delay),
+        Step::Stop(stop) => metrics::stopped(stop),
+    }
+    if let Some(budget) = budget {
+        metrics::budget_used(budget);
     }
 }
 

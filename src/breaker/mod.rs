@@ -209,6 +209,7 @@ impl<C: Clock> CircuitBreaker<C> {
     ) -> Self {
         let origin = clock.now();
         let window = settings.failure_ratio.map(|_| Window::new(settings.sampling_window));
+        crate::metrics::breaker(&name, None, State::Closed);
         CircuitBreaker {
             word: AtomicU64::new(Word::START.0),
             slow: Mutex::new(Slow {
@@ -514,8 +515,9 @@ impl<C: Clock> CircuitBreaker<C> {
     /// The caller holds the lock (`slow`), which makes this the only writer of state and
     /// epoch, so only a closed breaker's failure run can have moved; in the other states the
     /// swap cannot fail. Deciding on a plain load and then storing would be wrong: the load
-    /// may miss a success that just reset the run. Logs and calls the hook before the lock
-    /// is released, so that observers see transitions in the order they happened.
+    /// may miss a success that just reset the run. Logs, reports metrics and calls the hook
+    /// before the lock is released, so that observers see transitions in the order they
+    /// happened.
     fn transition(&self, slow: &mut Slow, from: Word, to: State, why: Why) -> Result<Word, Word> {
         let next = from.next(to);
         self.word
@@ -568,6 +570,7 @@ impl<C: Clock> CircuitBreaker<C> {
                 plural(n)
             ),
         }
+        crate::metrics::breaker(&self.name, Some(from), to);
         if let Some(hook) = &self.hook {
             hook(from, to);
         }

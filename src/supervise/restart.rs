@@ -50,6 +50,7 @@ where
         let (failures, max) = (self.failures, self.settings.max_failures);
         if failures >= max {
             log::error!(target: "persevere", "{who} failed {failures} times in a row: {error}; giving up");
+            crate::metrics::supervisor_gave_up();
             return Next::GiveUp(Outcome::GaveUp { last_error: error, failures });
         }
         if let Some(delay) = self.delays.next() {
@@ -57,6 +58,7 @@ where
         }
         let delay = self.last_delay;
         log::warn!(target: "persevere", "{who} failed ({failures}/{max} in a row): {error}; restarting in {delay:?}");
+        crate::metrics::supervisor_restart(self.settings.name.as_ref());
         Next::Restart(delay)
     }
 

@@ -1,0 +1,293 @@
+//! Metrics for dashboards, through the [`metrics`](https://docs.rs/metrics) facade.
+//!
+//! With the `metrics` cargo feature on, retries, circuit breakers, retry budgets and
+//! supervisors report what they do to whatever recorder the application installed: a
+//! Prometheus exporter, StatsD, OpenTelemetry, or a test recorder. With no recorder
+//! installed, each report costs a thread-local read and an atomic load; with the feature off,
+//! nothing at all is compiled in.
+//!
+//! ```
+//! use persevere::{blocking, Fixed};
+//! use std::time::Duration;
+//!
+//! // Install any recorder first (here a Prometheus exporter would go); then, optionally,
+//! // send the help texts and units below to it.
+//! persevere::metrics::describe();
+//!
+//! // Every retry now counts its attempts, delays and give-ups.
+//! let result = blocking::retry(Fixed::new(Duration::ZERO).max_retries(2), || Err::<(), _>("down"))
+//!     .call();
+//! assert!(result.is_err());
+//! ```
+//!
+//! # The metrics
+//!
+//! | name | type | labels | meaning |
+//! |---|---|---|---|
+//! | `persevere_attempts_total` | counter | `outcome` | attempts made by retries, by what came of each |
+//! | `persevere_retry_delay_seconds` | histogram | none | each delay a retry is about to sleep, after `adjust` and its ceiling |
+//! | `persevere_gave_up_total` | counter | `reason` | retries and supervisors that gave up and returned an error: the dead-letter count |
+//! | `persevere_breaker_state` | gauge | `breaker` | a circuit breaker's state: 0 closed, 1 half-open, 2 open |
+//! | `persevere_breaker_transitions_total` | counter | `breaker`, `from`, `to` | circuit breaker state changes |
+//! | `persevere_budget_tokens` | gauge | none | the tokens left in the retry budget a retry last used |
+//! | `persevere_supervisor_restarts_total` | counter | `task` | restarts of supervised background tasks |
+//!
+//! The labels take few values, so the number of series stays small:
+//!
+//! * `outcome`: `success` (the attempt succeeded), `retry` (it failed and a retry follows),
+//!   `not_retryable` (it failed with an error that `when` does not retry) and `gave_up` (it
+//!   failed, and the schedule, `max_elapsed` or the budget ended the retrying).
+//! * `reason`: `not_retryable`, `schedule_exhausted`, `max_elapsed` and `budget_exhausted`
+//!   for retries (one count per call of the `on_give_up` hook); `max_failures` for a
+//!   [`Supervisor`](crate::supervise::Supervisor) that failed too often in a row.
+//! * `breaker`: the name given to the breaker's builder (`""` if none); `from` and `to`:
+//!   `closed`, `half_open` and `open`.
+//! * `task`: the supervisor's [`name`](crate::supervise::Supervisor::name) (`""` if none).
+//!
+//! A retry nested in the [sole retrying layer](crate::Policy::sole_layer) reports nothing:
+//! its single attempt is the enclosing retry's attempt, which counts it once.
+//! `persevere_budget_tokens` has no label, since budgets have no name: with several budgets,
+//! it shows whichever a retry touched last.
+//!
+//! The counters and the histogram use static labels and allocate nothing beyond what the
+//! recorder does; the breaker and supervisor metrics copy the name into the label when a
+//! breaker changes state or a task restarts, which is rare by design.
+//!
+//! # Histogram buckets
+//!
+//! Exporters that need buckets for histograms (Prometheus) pick their own defaults; delays
+//! span milliseconds to minutes, so set buckets for [`RETRY_DELAY`] such as
+//! `[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]`
+//! (the example `metrics_prometheus` shows how).
+
+use std::time::Duration;
+
+use crate::Stop;
+use crate::breaker::State;
+use crate::budget::RetryBudget;
+
+/// Whether metrics are compiled in: callers test it before doing any work just for metrics.
+pub(crate) const ENABLED: bool = cfg!(feature = "metrics");
+
+/// `persevere_attempts_total`, a counter labelled `outcome`.
+#[cfg(feature = "metrics")]
+pub const ATTEMPTS: &str = "persevere_attempts_total";
+/// `persevere_retry_delay_seconds`, a histogram of the delays about to be slept, in seconds.
+#[cfg(feature = "metrics")]
+pub const RETRY_DELAY: &str = "persevere_retry_delay_seconds";
+/// `persevere_gave_up_total`, a counter labelled `reason`: the dead-letter count.
+#[cfg(feature = "metrics")]
+pub const GAVE_UP: &str = "persevere_gave_up_total";
+/// `persevere_breaker_state`, a gauge labelled `breaker`: 0 closed, 1 half-open, 2 open.
+#[cfg(feature = "metrics")]
+pub const BREAKER_STATE: &str = "persevere_breaker_state";
+/// `persevere_breaker_transitions_total`, a counter labelled `breaker`, `from` and `to`.
+#[cfg(feature = "metrics")]
+pub const BREAKER_TRANSITIONS: &str = "persevere_breaker_transitions_total";
+/// `persevere_budget_tokens`, a gauge of the tokens left in the budget a retry last used.
+#[cfg(feature = "metrics")]
+pub const BUDGET_TOKENS: &str = "persevere_budget_tokens";
+/// `persevere_supervisor_restarts_total`, a counter labelled `task`.
+#[cfg(feature = "metrics")]
+pub const SUPERVISOR_RESTARTS: &str = "persevere_supervisor_restarts_total";
+
+/// Sends the help text and unit of every metric above to the current recorder.
+///
+/// Optional: exporters that print help lines (Prometheus's `# HELP`) show them. Call it once
+/// after installing the recorder.
+///
+/// ```
+/// persevere::metrics::describe();
+/// ```
+#[cfg(feature = "metrics")]
+pub fn describe() {
+    use ::metrics::Unit;
+
+    ::metrics::describe_counter!(ATTEMPTS, Unit::Count, "Attempts made by retries, by outcome.");
+    ::metrics::describe_histogram!(
+        RETRY_DELAY,
+        Unit::Seconds,
+        "Delays retries were about to sleep, after adjust and its ceiling."
+    );
+    ::metrics::describe_counter!(
+        GAVE_UP,
+        Unit::Count,
+        "Retries and supervisors that gave up and returned an error, by reason."
+    );
+    ::metrics::describe_gauge!(
+        BREAKER_STATE,
+        "Circuit breaker state: 0 closed, 1 half-open, 2 open."
+    );
+    ::metrics::describe_counter!(
+        BREAKER_TRANSITIONS,
+        Unit::Count,
+        "Circuit breaker state changes."
+    );
+    ::metrics::describe_gauge!(BUDGET_TOKENS, "Tokens left in the retry budget a retry last used.");
+    ::metrics::describe_counter!(
+        SUPERVISOR_RESTARTS,
+        Unit::Count,
+        "Restarts of supervised background tasks."
+    );
+}
+
+// What the rest of the crate calls. Without the feature each is an empty inline function,
+// and the decision core skips even the calls (see ENABLED).
+
+/// A retry failed and will sleep `delay` before its next attempt.
+#[inline]
+pub(crate) fn retrying(delay: Duration) {
+    #[cfg(feature = "metrics")]
+    emit::retrying(delay);
+    #[cfg(not(feature = "metrics"))]
+    let _ = delay;
+}
+
+/// A retry's last attempt ended it, for the reason `stop`.
+#[inline]
+pub(crate) fn stopped(stop: Stop) {
+    #[cfg(feature = "metrics")]
+    emit::stopped(stop);
+    #[cfg(not(feature = "metrics"))]
+    let _ = stop;
+}
+
+/// A retry withdrew from, paid into or was refunded by `budget`.
+#[inline]
+pub(crate) fn budget_used(budget: &RetryBudget) {
+    #[cfg(feature = "metrics")]
+    emit::budget(budget.available());
+    #[cfg(not(feature = "metrics"))]
+    let _ = budget;
+}
+
+/// A breaker named `name` was built (`from` is `None`) or moved from `from` to `to`.
+#[inline]
+pub(crate) fn breaker(name: &str, from: Option<State>, to: State) {
+    #[cfg(feature = "metrics")]
+    emit::breaker(name, from, to);
+    #[cfg(not(feature = "metrics"))]
+    let _ = (name, from, to);
+}
+
+/// A supervisor restarts its task named `task`.
+#[inline]
+pub(crate) fn supervisor_restart(task: Option<&std::borrow::Cow<'static, str>>) {
+    #[cfg(feature = "metrics")]
+    emit::supervisor_restart(task);
+    #[cfg(not(feature = "metrics"))]
+    let _ = task;
+}
+
+/// A supervisor gave up after too many failures in a row.
+#[inline]
+pub(crate) fn supervisor_gave_up() {
+    #[cfg(feature = "metrics")]
+    emit::counter(&emit::GAVE_UP_MAX_FAILURES);
+}
+
+#[cfg(feature = "metrics")]
+mod emit {
+    use std::borrow::Cow;
+    use std::time::Duration;
+
+    use ::metrics::{Key, Label, Level, Metadata, with_recorder};
+
+    use super::*;
+
+    static METADATA: Metadata<'static> =
+        Metadata::new("persevere", Level::INFO, Some(module_path!()));
+
+    /// A key with one static label, its hash computed at compile time.
+    macro_rules! keys {
+        ($($key:ident, $labels:ident = $name:expr, $label:literal => $value:literal;)*) => {$(
+            static $labels: [Label; 1] = [Label::from_static_parts($label, $value)];
+            pub(super) static $key: Key = Key::from_static_parts($name, &$labels);
+        )*};
+    }
+
+    keys! {
+        SUCCESS, SUCCESS_LABELS = ATTEMPTS, "outcome" => "success";
+        RETRY, RETRY_LABELS = ATTEMPTS, "outcome" => "retry";
+        NOT_RETRYABLE, NOT_RETRYABLE_LABELS = ATTEMPTS, "outcome" => "not_retryable";
+        EXHAUSTED, EXHAUSTED_LABELS = ATTEMPTS, "outcome" => "gave_up";
+        GAVE_UP_NOT_RETRYABLE, GAVE_UP_NOT_RETRYABLE_LABELS = GAVE_UP, "reason" => "not_retryable";
+        GAVE_UP_SCHEDULE, GAVE_UP_SCHEDULE_LABELS = GAVE_UP, "reason" => "schedule_exhausted";
+        GAVE_UP_MAX_ELAPSED, GAVE_UP_MAX_ELAPSED_LABELS = GAVE_UP, "reason" => "max_elapsed";
+        GAVE_UP_BUDGET, GAVE_UP_BUDGET_LABELS = GAVE_UP, "reason" => "budget_exhausted";
+        GAVE_UP_MAX_FAILURES, GAVE_UP_MAX_FAILURES_LABELS = GAVE_UP, "reason" => "max_failures";
+    }
+
+    static DELAY: Key = Key::from_static_name(RETRY_DELAY);
+    static TOKENS: Key = Key::from_static_name(BUDGET_TOKENS);
+
+    pub(super) fn counter(key: &Key) {
+        with_recorder(|r| r.register_counter(key, &METADATA).increment(1));
+    }
+
+    pub(super) fn retrying(delay: Duration) {
+        counter(&RETRY);
+        with_recorder(|r| r.register_histogram(&DELAY, &METADATA).record(delay.as_secs_f64()));
+    }
+
+    pub(super) fn stopped(stop: Stop) {
+        let (attempt, gave_up) = match stop {
+            Stop::Succeeded => (&SUCCESS, None),
+            Stop::NotRetryable => (&NOT_RETRYABLE, Some(&GAVE_UP_NOT_RETRYABLE)),
+            Stop::ScheduleExhausted => (&EXHAUSTED, Some(&GAVE_UP_SCHEDULE)),
+            Stop::MaxElapsed => (&EXHAUSTED, Some(&GAVE_UP_MAX_ELAPSED)),
+            Stop::BudgetExhausted => (&EXHAUSTED, Some(&GAVE_UP_BUDGET)),
+            // The enclosing retry counts this attempt.
+            Stop::OuterLayerRetries => return,
+        };
+        counter(attempt);
+        if let Some(key) = gave_up {
+            counter(key);
+        }
+    }
+
+    pub(super) fn budget(tokens: f64) {
+        with_recorder(|r| r.register_gauge(&TOKENS, &METADATA).set(tokens));
+    }
+
+    fn state_label(state: State) -> &'static str {
+        match state {
+            State::Closed => "closed",
+            State::HalfOpen => "half_open",
+            State::Open => "open",
+        }
+    }
+
+    fn state_value(state: State) -> f64 {
+        match state {
+            State::Closed => 0.0,
+            State::HalfOpen => 1.0,
+            State::Open => 2.0,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn breaker(name: &str, from: Option<State>, to: State) {
+        let name = Label::new("breaker", name.to_owned());
+        let state = Key::from_parts(BREAKER_STATE, vec![name.clone()]);
+        with_recorder(|r| r.register_gauge(&state, &METADATA).set(state_value(to)));
+        if let Some(from) = from {
+            let labels = vec![
+                name,
+                Label::from_static_parts("from", state_label(from)),
+                Label::from_static_parts("to", state_label(to)),
+            ];
+            let transitions = Key::from_parts(BREAKER_TRANSITIONS, labels);
+            counter(&transitions);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(super) fn supervisor_restart(task: Option<&Cow<'static, str>>) {
+        let task = task.cloned().unwrap_or(Cow::Borrowed(""));
+        let key = Key::from_parts(SUPERVISOR_RESTARTS, vec![Label::new("task", task)]);
+        counter(&key);
+    }
+}
