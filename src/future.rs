@@ -40,11 +40,62 @@ use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
 use crate::decide::{Run, Step};
-use crate::policy::{Attempt, Report, Rules, rule_setters};
+use crate::policy::{Attempt, Report, Rules, no_hooks, rule_setters};
 use crate::scope;
 
-/// The type of the default sleep function, [`sleep`].
-pub type DefaultSleep = fn(Duration) -> Sleep;
+/// The default way to sleep between attempts: [`sleep`], a `futures-timer` delay.
+///
+/// A unit struct rather than a function pointer: it takes no room in the retry future, and
+/// the compiler sees which function each sleep calls.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DefaultSleep;
+
+/// How an async retry sleeps: [`DefaultSleep`], or any `FnMut(Duration) -> impl Future<Output
+/// = ()>` passed to [`Retry::sleep`].
+///
+/// Sealed: those two kinds are the only ones.
+pub trait Sleeper: sealed::Sealed {
+    /// The future of one sleep.
+    #[doc(hidden)]
+    type Sleep: Future<Output = ()>;
+
+    /// Starts a sleep of `delay`.
+    #[doc(hidden)]
+    fn sleep(&mut self, delay: Duration) -> Self::Sleep;
+}
+
+impl Sleeper for DefaultSleep {
+    type Sleep = Sleep;
+
+    #[inline]
+    fn sleep(&mut self, delay: Duration) -> Sleep {
+        sleep(delay)
+    }
+}
+
+impl<F, Fut> Sleeper for F
+where
+    F: FnMut(Duration) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    type Sleep = Fut;
+
+    #[inline]
+    fn sleep(&mut self, delay: Duration) -> Fut {
+        self(delay)
+    }
+}
+
+mod sealed {
+    use std::future::Future;
+    use std::time::Duration;
+
+    pub trait Sealed {}
+
+    impl Sealed for super::DefaultSleep {}
+
+    impl<F: FnMut(Duration) -> Fut, Fut: Future<Output = ()>> Sealed for F {}
+}
 
 /// Retry the async operation `op`, waiting between attempts as `schedule` says.
 ///
@@ -69,13 +120,25 @@ pub type DefaultSleep = fn(Duration) -> Sleep;
 pub fn retry<S, Op, Fut, T, E>(
     schedule: S,
     op: Op,
-) -> Retry<S::IntoIter, Plain<Op>, Rules<E>, DefaultSleep, SystemClock>
+) -> Retry<
+    S::IntoIter,
+    Plain<Op>,
+    Rules<
+        E,
+        impl Fn(&E) -> bool,
+        impl Fn(&E, Duration),
+        impl Fn(&E, Duration) -> Option<Duration>,
+        impl Fn(&E, u32),
+    >,
+    DefaultSleep,
+    SystemClock,
+>
 where
     S: IntoIterator<Item = Duration>,
     Op: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    Retry::new(schedule, Plain(op), Rules::new())
+    Retry::new(schedule, Plain(op), no_hooks())
 }
 
 /// Like [`retry`], for an async closure that mutates what it captures (an `AsyncFnMut`).
@@ -104,12 +167,24 @@ where
 pub fn retry_mut<S, Op, T, E>(
     schedule: S,
     op: Op,
-) -> Retry<S::IntoIter, Mutating<Op>, Rules<E>, DefaultSleep, SystemClock>
+) -> Retry<
+    S::IntoIter,
+    Mutating<Op>,
+    Rules<
+        E,
+        impl Fn(&E) -> bool,
+        impl Fn(&E, Duration),
+        impl Fn(&E, Duration) -> Option<Duration>,
+        impl Fn(&E, u32),
+    >,
+    DefaultSleep,
+    SystemClock,
+>
 where
     S: IntoIterator<Item = Duration>,
     Op: AsyncFnMut() -> Result<T, E>,
 {
-    Retry::new(schedule, Mutating(op), Rules::new())
+    Retry::new(schedule, Mutating(op), no_hooks())
 }
 
 /// Like [`retry`], handing the operation an [`Attempt`]: its number and the time left
@@ -131,13 +206,25 @@ where
 pub fn retry_with<S, Op, Fut, T, E>(
     schedule: S,
     op: Op,
-) -> Retry<S::IntoIter, WithAttempt<Op>, Rules<E>, DefaultSleep, SystemClock>
+) -> Retry<
+    S::IntoIter,
+    WithAttempt<Op>,
+    Rules<
+        E,
+        impl Fn(&E) -> bool,
+        impl Fn(&E, Duration),
+        impl Fn(&E, Duration) -> Option<Duration>,
+        impl Fn(&E, u32),
+    >,
+    DefaultSleep,
+    SystemClock,
+>
 where
     S: IntoIterator<Item = Duration>,
     Op: FnMut(Attempt) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    Retry::new(schedule, WithAttempt(op), Rules::new())
+    Retry::new(schedule, WithAttempt(op), no_hooks())
 }
 
 /// The operation of a retry made by [`retry`]: a closure returning a future.
@@ -173,13 +260,7 @@ pub struct Retry<I, Op, R, Sl, C> {
 
 impl<I, Op, R> Retry<I, Op, R, DefaultSleep, SystemClock> {
     pub(crate) fn new(schedule: impl IntoIterator<IntoIter = I>, op: Op, rules: R) -> Self {
-        Retry {
-            delays: schedule.into_iter(),
-            op,
-            rules,
-            sleep: sleep as DefaultSleep,
-            clock: SystemClock,
-        }
+        Retry { delays: schedule.into_iter(), op, rules, sleep: DefaultSleep, clock: SystemClock }
     }
 }
 
@@ -270,7 +351,7 @@ macro_rules! attempt_loop {
                 ) {
                     Step::Retry(delay) => {
                         run.slept(delay);
-                        ($self.sleep)(delay)
+                        $self.sleep.sleep(delay)
                     }
                     Step::Stop(stop) => break (Err(error), run.report(stop)),
                 },
@@ -285,7 +366,7 @@ macro_rules! calls {
     ($Shape:ident $hands_attempt:literal [$($g:ident)?] $($bound:tt)*) => {
         impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, $Shape<Op>, Rules<E, W, N, A, G>, Sl, C> {
             /// Run the retry: the first `Ok`, or the last error when retrying stops.
-            pub fn call<T, F $(, $g)?>(mut self) -> impl Future<Output = Result<T, E>>
+            pub fn call<T $(, $g)?>(mut self) -> impl Future<Output = Result<T, E>>
             where
                 $($bound)*,
                 I: Iterator<Item = Duration>,
@@ -294,8 +375,7 @@ macro_rules! calls {
                 N: Fn(&E, Duration),
                 A: Fn(&E, Duration) -> Option<Duration>,
                 G: Fn(&E, u32),
-                Sl: FnMut(Duration) -> F,
-                F: Future<Output = ()>,
+                Sl: Sleeper,
                 C: Clock,
             {
                 async move { attempt_loop!(self, $hands_attempt, |attempt| calls!(@start $Shape, self, attempt)).0 }
@@ -317,7 +397,7 @@ macro_rules! calls {
             /// assert_eq!((report.attempts, report.slept, report.stop), (4, Duration::from_millis(15), Stop::ScheduleExhausted));
             /// # });
             /// ```
-            pub fn call_with_report<T, F $(, $g)?>(mut self) -> impl Future<Output = (Result<T, E>, Report)>
+            pub fn call_with_report<T $(, $g)?>(mut self) -> impl Future<Output = (Result<T, E>, Report)>
             where
                 $($bound)*,
                 I: Iterator<Item = Duration>,
@@ -326,8 +406,7 @@ macro_rules! calls {
                 N: Fn(&E, Duration),
                 A: Fn(&E, Duration) -> Option<Duration>,
                 G: Fn(&E, u32),
-                Sl: FnMut(Duration) -> F,
-                F: Future<Output = ()>,
+                Sl: Sleeper,
                 C: Clock,
             {
                 async move { attempt_loop!(self, $hands_attempt, |attempt| calls!(@start $Shape, self, attempt)) }
