@@ -5,6 +5,7 @@
 //! hooks, the log lines and the metrics.
 
 use std::fmt::Display;
+use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use log::Level;
@@ -29,7 +30,8 @@ pub(crate) struct Run<I> {
     slept: Duration,
     started: Option<Instant>,
     /// The most attempts the schedule allows, when its length is known: "attempt 2/4".
-    max_attempts: Option<u32>,
+    /// Never zero, so the `Option` takes four bytes.
+    max_attempts: Option<NonZeroU32>,
     /// Whether an enclosing retry is the sole retrying layer, read once, when it first
     /// matters: at the first failure, or at a success that pays back a budget. Reading it
     /// then rather than at the start gives the same answer (every layer lowers what it
@@ -49,7 +51,7 @@ impl<I: Iterator<Item = Duration>> Run<I> {
     pub(crate) fn new(delays: I, hands_attempt: bool) -> Self {
         let max_attempts = match delays.size_hint() {
             (low, Some(high)) if low == high => {
-                u32::try_from(high).ok().and_then(|n| n.checked_add(1))
+                u32::try_from(high).ok().and_then(|n| NonZeroU32::MIN.checked_add(n))
             }
             _ => None,
         };
@@ -222,7 +224,7 @@ impl<I: Iterator<Item = Duration>> Run<I> {
 
     #[inline]
     fn counter(&self) -> Counter {
-        Counter(self.attempts, self.max_attempts)
+        Counter(self.attempts, self.max_attempts.map(NonZeroU32::get))
     }
 }
 

@@ -315,34 +315,34 @@ impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
     }
 }
 
-/// The retry loop, written once for every operation shape: `$start` begins an attempt,
-/// and `$hands_attempt` says whether it reads the [`Attempt`]. Its value is the result and
-/// the report.
+/// The retry loop, written once for every operation shape: `$start` begins an attempt.
+/// Its value is the result and the report.
 ///
 /// It is expanded inside an `async move` block and works on the fields of the captured
-/// `$self` in place: an `async fn` keeps its arguments apart from its locals, and a future
-/// awaited inside another is stored beside the outer one's captures, so either would hold
-/// the retry twice.
+/// `$self` and `$run` in place: an `async fn` keeps its arguments apart from its locals, and
+/// a future awaited inside another is stored beside the outer one's captures, so either
+/// would hold the retry twice. `$run` owns the schedule, made before the block so that the
+/// block captures the schedule once, inside it.
 macro_rules! attempt_loop {
-    ($self:ident, $hands_attempt:expr, |$attempt:ident| $start:expr) => {{
-        let mut run = Run::new(&mut $self.delays, $hands_attempt);
+    ($self:ident, $run:ident, |$attempt:ident| $start:expr) => {{
         let sole = $self.rules.limits.sole_layer;
         loop {
-            let $attempt = run.begin(&$self.rules.limits, &$self.clock);
+            let $attempt = $run.begin(&$self.rules.limits, &$self.clock);
             let outcome = if sole {
                 let mut attempt_future = pin!($start);
                 // The scope is entered around each poll, so it holds wherever the task runs.
-                poll_fn(|cx| scope::enter(true, || attempt_future.as_mut().poll(cx))).await
+                // The pin is moved into the closure, so the future keeps one pointer to it.
+                poll_fn(move |cx| scope::enter(true, || attempt_future.as_mut().poll(cx))).await
             } else {
                 $start.await
             };
             // `outcome` is consumed here and the slept time recorded before the sleep, so
             // neither is stored in the future beside the sleep it awaits.
             let sleep = match { outcome } {
-                Ok(value) => break (Ok(value), run.succeeded($self.rules.budget.as_ref())),
+                Ok(value) => break (Ok(value), $run.succeeded($self.rules.budget.as_ref())),
                 // The error is dropped before the sleep, so the future never holds it
                 // across an await.
-                Err(error) => match run.failed(
+                Err(error) => match $run.failed(
                     &$self.rules.hooks,
                     &$self.rules.limits,
                     $self.rules.budget.as_ref(),
@@ -350,10 +350,10 @@ macro_rules! attempt_loop {
                     &$self.clock,
                 ) {
                     Step::Retry(delay) => {
-                        run.slept(delay);
+                        $run.slept(delay);
                         $self.sleep.sleep(delay)
                     }
-                    Step::Stop(stop) => break (Err(error), run.report(stop)),
+                    Step::Stop(stop) => break (Err(error), $run.report(stop)),
                 },
             };
             sleep.await;
@@ -378,7 +378,8 @@ macro_rules! calls {
                 Sl: Sleeper,
                 C: Clock,
             {
-                async move { attempt_loop!(self, $hands_attempt, |attempt| calls!(@start $Shape, self, attempt)).0 }
+                let mut run = Run::new(self.delays, $hands_attempt);
+                async move { attempt_loop!(self, run, |attempt| calls!(@start $Shape, self, attempt)).0 }
             }
 
             /// Run the retry, and also report how many attempts ran, how long was slept and
@@ -409,7 +410,8 @@ macro_rules! calls {
                 Sl: Sleeper,
                 C: Clock,
             {
-                async move { attempt_loop!(self, $hands_attempt, |attempt| calls!(@start $Shape, self, attempt)) }
+                let mut run = Run::new(self.delays, $hands_attempt);
+                async move { attempt_loop!(self, run, |attempt| calls!(@start $Shape, self, attempt)) }
             }
         }
     };
