@@ -6,19 +6,34 @@
 //! installed, each report costs a thread-local read and an atomic load; with the feature off,
 //! nothing at all is compiled in.
 //!
-//! ```
-//! use persevere::{blocking, Fixed};
-//! use std::time::Duration;
-//!
-//! // Install any recorder first (here a Prometheus exporter would go); then, optionally,
-//! // send the help texts and units below to it.
-//! persevere::metrics::describe();
-//!
-//! // Every retry now counts its attempts, delays and give-ups.
-//! let result = blocking::retry(Fixed::new(Duration::ZERO).max_retries(2), || Err::<(), _>("down"))
-//!     .call();
-//! assert!(result.is_err());
-//! ```
+#![cfg_attr(
+    feature = "metrics",
+    doc = r#"
+```
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use persevere::{blocking, Fixed};
+use std::time::Duration;
+
+// An application installs its exporter once, globally; a test recorder here.
+let recorder = DebuggingRecorder::new();
+let snapshotter = recorder.snapshotter();
+metrics::with_local_recorder(&recorder, || {
+    persevere::metrics::describe(); // optional: help texts and units
+    let result = blocking::retry(Fixed::new(Duration::ZERO).max_retries(2), || Err::<(), _>("down"))
+        .call();
+    assert!(result.is_err());
+});
+
+let retries = snapshotter.snapshot().into_vec().into_iter().find_map(|(key, _, _, value)| {
+    let key = key.key();
+    let is_retry = key.name() == persevere::metrics::ATTEMPTS
+        && key.labels().any(|l| l.value() == "retry");
+    is_retry.then_some(value)
+});
+assert_eq!(retries, Some(DebugValue::Counter(2)));
+```
+"#
+)]
 //!
 //! # The metrics
 //!
