@@ -321,8 +321,10 @@ impl<I, Op, E, W, N, A, G, Sl, C> Retry<I, Op, Rules<E, W, N, A, G>, Sl, C> {
 /// It is expanded inside an `async move` block and works on the fields of the captured
 /// `$self` and `$run` in place: an `async fn` keeps its arguments apart from its locals, and
 /// a future awaited inside another is stored beside the outer one's captures, so either
-/// would hold the retry twice. `$run` owns the schedule, made before the block so that the
-/// block captures the schedule once, inside it.
+/// would hold the retry twice. `$run` borrows the schedule and is made inside the block:
+/// made before it, it would own the schedule and save the pointer, but every `call` would
+/// then write the run into the future and copy it along (a first-try success in place took
+/// 11.8 ns rather than 7.9 ns in `benches/retry.rs`).
 macro_rules! attempt_loop {
     ($self:ident, $run:ident, |$attempt:ident| $start:expr) => {{
         let sole = $self.rules.limits.sole_layer;
@@ -378,8 +380,10 @@ macro_rules! calls {
                 Sl: Sleeper,
                 C: Clock,
             {
-                let mut run = Run::new(self.delays, $hands_attempt);
-                async move { attempt_loop!(self, run, |attempt| calls!(@start $Shape, self, attempt)).0 }
+                async move {
+                    let mut run = Run::new(&mut self.delays, $hands_attempt);
+                    attempt_loop!(self, run, |attempt| calls!(@start $Shape, self, attempt)).0
+                }
             }
 
             /// Run the retry, and also report how many attempts ran, how long was slept and
@@ -410,8 +414,10 @@ macro_rules! calls {
                 Sl: Sleeper,
                 C: Clock,
             {
-                let mut run = Run::new(self.delays, $hands_attempt);
-                async move { attempt_loop!(self, run, |attempt| calls!(@start $Shape, self, attempt)) }
+                async move {
+                    let mut run = Run::new(&mut self.delays, $hands_attempt);
+                    attempt_loop!(self, run, |attempt| calls!(@start $Shape, self, attempt))
+                }
             }
         }
     };
