@@ -7,6 +7,12 @@
 //!   `IntoIterator<Item = Duration>` (an array, `iter::repeat(d).take(3)`) is a schedule too.
 //! * **adapters** run an operation until it succeeds, a schedule runs out, or an error is not
 //!   worth retrying: `blocking::retry` on a thread, `future::retry` in any async executor.
+//!   A `Policy` keeps one configuration for many call sites.
+//!
+//! Around them sit the `breaker` (circuit breaker), `budget` (retry budget), `supervise`
+//! (background tasks that must not die) and `classify` (which errors and server hints to
+//! honour) modules. New here, or coming from tenacity, Polly, cenkalti/backoff, backon,
+//! backoff or tokio-retry? The `guide` module maps their names to ours and has recipes.
 //!
 //! ```
 //! use persevere::{Exponential, Jitter};
@@ -30,6 +36,7 @@
 //! * `std` (default): the retry adapters and everything that needs a clock. Without it the
 //!   schedules still build for `no_std` targets; jitter then draws from a fixed seed unless
 //!   you call `seed`, so give each client its own seed there.
+//! * `http-date`: `classify::retry_after` also reads `Retry-After` in its HTTP-date form.
 //! * `metrics`: retries, breakers, budgets and supervisors report counters, a delay histogram
 //!   and gauges through the `metrics` facade, to any exporter; the `metrics` module lists
 //!   the names and labels.
