@@ -220,21 +220,19 @@ fn check<S: Schedule>(base: S, law: Law, s: &Settings) {
     if let Some(total) = total {
         shaped = shaped.set_total(total);
     }
+    // Seeding before or after choosing the jitter must make no difference.
     let randomise = |mut schedule: S| {
-        if s.seed_before_jitter {
-            if let Some(seed) = s.seed {
-                schedule = schedule.set_seed(seed);
-            }
+        let seed = s.seed.filter(|_| s.seed_before_jitter);
+        if let Some(seed) = seed {
+            schedule = schedule.set_seed(seed);
         }
         if jitter != Jitter::None {
             schedule = schedule.set_jitter(jitter);
         }
-        if !s.seed_before_jitter {
-            if let Some(seed) = s.seed {
-                schedule = schedule.set_seed(seed);
-            }
+        match s.seed {
+            Some(seed) if !s.seed_before_jitter => schedule.set_seed(seed),
+            _ => schedule,
         }
-        schedule
     };
     let mut schedule = randomise(shaped);
     let cap = cap.unwrap_or(Duration::MAX);
