@@ -9,6 +9,10 @@ use std::time::Duration;
 use persevere::{Exponential, Fibonacci, Fixed, Jitter};
 use proptest::prelude::*;
 
+#[path = "support/any_schedule.rs"]
+mod any_schedule;
+use any_schedule::Any;
+
 /// How many delays a case walks at most.
 const STEPS: usize = 200;
 
@@ -31,14 +35,6 @@ struct Settings {
     total: Option<Duration>,
     jitter: Jitter,
     seed: Option<u64>,
-}
-
-/// One of the three schedules.
-#[derive(Clone, Debug, PartialEq)]
-enum Any {
-    Exp(Exponential),
-    Fib(Fibonacci),
-    Fix(Fixed),
 }
 
 macro_rules! each {
@@ -101,60 +97,6 @@ impl Settings {
     /// Whether the same settings give the same delays: unjittered or seeded.
     fn reproducible(&self) -> bool {
         self.jitter == Jitter::None || self.seed.is_some()
-    }
-}
-
-impl Any {
-    fn worst_case_total(&self) -> Duration {
-        match self {
-            Any::Exp(s) => s.worst_case_total(),
-            Any::Fib(s) => s.worst_case_total(),
-            Any::Fix(s) => s.worst_case_total(),
-        }
-    }
-
-    fn text(&self) -> String {
-        match self {
-            Any::Exp(s) => s.to_string(),
-            Any::Fib(s) => s.to_string(),
-            Any::Fix(s) => s.to_string(),
-        }
-    }
-
-    fn parse_like(&self, text: &str) -> Result<Any, persevere::ParseError> {
-        Ok(match self {
-            Any::Exp(_) => Any::Exp(text.parse()?),
-            Any::Fib(_) => Any::Fib(text.parse()?),
-            Any::Fix(_) => Any::Fix(text.parse()?),
-        })
-    }
-}
-
-impl Iterator for Any {
-    type Item = Duration;
-
-    fn next(&mut self) -> Option<Duration> {
-        match self {
-            Any::Exp(s) => s.next(),
-            Any::Fib(s) => s.next(),
-            Any::Fix(s) => s.next(),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        match self {
-            Any::Exp(s) => s.size_hint(),
-            Any::Fib(s) => s.size_hint(),
-            Any::Fix(s) => s.size_hint(),
-        }
-    }
-
-    fn nth(&mut self, n: usize) -> Option<Duration> {
-        match self {
-            Any::Exp(s) => s.nth(n),
-            Any::Fib(s) => s.nth(n),
-            Any::Fix(s) => s.nth(n),
-        }
     }
 }
 

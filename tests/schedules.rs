@@ -12,6 +12,10 @@ use std::time::Duration;
 use persevere::backoff::DEFAULT_MAX_RETRIES;
 use persevere::{Exponential, Fibonacci, Fixed, Jitter, ParseError};
 
+#[path = "support/any_schedule.rs"]
+mod any_schedule;
+use any_schedule::Any;
+
 const JITTERS: [Jitter; 4] = [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated];
 const RANDOM: [Jitter; 3] = [Jitter::Full, Jitter::Equal, Jitter::Decorrelated];
 
@@ -27,14 +31,6 @@ fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
-/// One of the three schedules, so that a test can run over all of them.
-#[derive(Clone, Debug, PartialEq)]
-enum Any {
-    Exp(Exponential),
-    Fib(Fibonacci),
-    Fix(Fixed),
-}
-
 impl Any {
     /// The three schedules, each starting at `initial`, with the default settings.
     fn all(initial: Duration) -> [Any; 3] {
@@ -48,59 +44,6 @@ impl Any {
     /// Applies the same setter to whichever schedule this is.
     fn with(self, f: impl Fn(Setter) -> Setter) -> Any {
         f(Setter(self)).0
-    }
-
-    fn worst_case_total(&self) -> Duration {
-        match self {
-            Any::Exp(s) => s.worst_case_total(),
-            Any::Fib(s) => s.worst_case_total(),
-            Any::Fix(s) => s.worst_case_total(),
-        }
-    }
-
-    fn text(&self) -> String {
-        match self {
-            Any::Exp(s) => s.to_string(),
-            Any::Fib(s) => s.to_string(),
-            Any::Fix(s) => s.to_string(),
-        }
-    }
-
-    /// Reads `text` back as the same kind of schedule as `self`.
-    fn parse_like(&self, text: &str) -> Result<Any, ParseError> {
-        Ok(match self {
-            Any::Exp(_) => Any::Exp(text.parse()?),
-            Any::Fib(_) => Any::Fib(text.parse()?),
-            Any::Fix(_) => Any::Fix(text.parse()?),
-        })
-    }
-}
-
-impl Iterator for Any {
-    type Item = Duration;
-
-    fn next(&mut self) -> Option<Duration> {
-        match self {
-            Any::Exp(s) => s.next(),
-            Any::Fib(s) => s.next(),
-            Any::Fix(s) => s.next(),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        match self {
-            Any::Exp(s) => s.size_hint(),
-            Any::Fib(s) => s.size_hint(),
-            Any::Fix(s) => s.size_hint(),
-        }
-    }
-
-    fn nth(&mut self, n: usize) -> Option<Duration> {
-        match self {
-            Any::Exp(s) => s.nth(n),
-            Any::Fib(s) => s.nth(n),
-            Any::Fix(s) => s.nth(n),
-        }
     }
 }
 
