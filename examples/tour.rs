@@ -95,7 +95,15 @@ fn main() {
     println!("\n4. A policy defined once, applied at many call sites, with a dead-letter hook");
     let api = Policy::new(Fixed::new(ms(40)).max_retries(2))
         .when(|e: &ServiceError| matches!(e, ServiceError::Unavailable))
-        .on_give_up(|e, attempts| println!("   dead letter: {e} after {attempts} attempts"));
+        // The dead-letter hook runs whenever a call gives up with an error, retried or not;
+        // the report says why, so a 400 (never retryable) is told from an outage.
+        .on_give_up(|e, report| {
+            let (n, why) = (report.attempts, report.stop);
+            println!(
+                "   dead letter: {e} after {n} attempt{} ({why})",
+                if n == 1 { "" } else { "s" }
+            )
+        });
     let down = Flaky::new(u32::MAX);
     let _ = api.retry(|| down.call()).call();
     let rejected = || Err::<(), _>(ServiceError::BadRequest);

@@ -282,7 +282,7 @@
 //!         .max_retries(5);
 //!     future::retry(schedule, || broker.publish(id, body)) // the same id on every attempt
 //!         .when(PublishError::is_retryable)
-//!         .on_give_up(|e, _attempts| dead_letters.borrow_mut().push((id, format!("{e}"))))
+//!         .on_give_up(|e, _report| dead_letters.borrow_mut().push((id, format!("{e}"))))
 //! #       .sleep(|_| std::future::ready(()))
 //!         .call()
 //!         .await
@@ -430,10 +430,10 @@
 //! })
 //! .when(|e| matches!(e, ChargeError::Timeout | ChargeError::ProviderDown)) // never a decline
 //! .max_elapsed(Duration::from_secs(60))
-//! .on_give_up(|e, attempts| {
+//! .on_give_up(|e, report| {
 //!     // It runs for every error returned; only a timeout leaves the outcome unknown.
 //!     if *e == ChargeError::Timeout {
-//!         to_reconcile.borrow_mut().push((key, format!("{e} after {attempts} attempts")));
+//!         to_reconcile.borrow_mut().push((key, format!("{e} after {} attempts", report.attempts)));
 //!     }
 //! })
 //! # .sleep(|_| {})

@@ -47,8 +47,6 @@
 
 pub mod backoff;
 #[cfg(feature = "std")]
-pub mod blocking;
-#[cfg(feature = "std")]
 pub mod breaker;
 #[cfg(feature = "std")]
 pub mod budget;
@@ -56,10 +54,6 @@ pub mod budget;
 pub mod classify;
 #[cfg(feature = "std")]
 pub mod clock;
-#[cfg(feature = "std")]
-mod decide;
-#[cfg(feature = "std")]
-pub mod future;
 #[cfg(feature = "std")]
 pub mod guide;
 #[cfg(feature = "metrics")]
@@ -70,7 +64,7 @@ mod metrics;
 #[cfg(feature = "std")]
 pub mod policy;
 #[cfg(feature = "std")]
-mod scope;
+mod retry;
 #[cfg(feature = "std")]
 pub mod supervise;
 
@@ -78,4 +72,6 @@ pub mod supervise;
 pub use backoff::ParseError;
 pub use backoff::{Exponential, Fibonacci, Fixed, Jitter};
 #[cfg(feature = "std")]
-pub use policy::{Attempt, Policy, Report, Stop};
+pub use policy::Policy;
+#[cfg(feature = "std")]
+pub use retry::{Attempt, DEFAULT_ADJUST_CEILING, Report, Stop, blocking, future, hooks};

@@ -77,10 +77,6 @@ assert_eq!(retries, Some(DebugValue::Counter(2)));
 
 use std::time::Duration;
 
-use crate::Stop;
-use crate::breaker::State;
-use crate::budget::RetryBudget;
-
 /// Whether metrics are compiled in: callers test it before doing any work just for metrics.
 pub(crate) const ENABLED: bool = cfg!(feature = "metrics");
 
@@ -158,27 +154,45 @@ pub(crate) fn retrying(delay: Duration) {
     let _ = delay;
 }
 
-/// A retry's last attempt ended it, for the reason `stop`.
-#[inline]
-pub(crate) fn stopped(stop: Stop) {
-    #[cfg(feature = "metrics")]
-    emit::stopped(stop);
-    #[cfg(not(feature = "metrics"))]
-    let _ = stop;
+/// How a retry ended, in this module's own terms: it imports nothing of the crate.
+#[derive(Clone, Copy)]
+pub(crate) enum Ending {
+    Success,
+    NotRetryable,
+    ScheduleExhausted,
+    MaxElapsed,
+    BudgetExhausted,
 }
 
-/// A retry withdrew from, paid into or was refunded by `budget`.
+/// A circuit breaker's state, in this module's own terms.
+#[derive(Clone, Copy)]
+pub(crate) enum Circuit {
+    Closed,
+    HalfOpen,
+    Open,
+}
+
+/// A retry's last attempt ended it, as `ending` says.
 #[inline]
-pub(crate) fn budget_used(budget: &RetryBudget) {
+pub(crate) fn ended(ending: Ending) {
     #[cfg(feature = "metrics")]
-    emit::budget(budget.available());
+    emit::ended(ending);
     #[cfg(not(feature = "metrics"))]
-    let _ = budget;
+    let _ = ending;
+}
+
+/// A retry withdrew from, paid into or was refunded by a budget, which has `tokens` left.
+#[inline]
+pub(crate) fn budget_tokens(tokens: f64) {
+    #[cfg(feature = "metrics")]
+    emit::budget(tokens);
+    #[cfg(not(feature = "metrics"))]
+    let _ = tokens;
 }
 
 /// A breaker named `name` was built (`from` is `None`) or moved from `from` to `to`.
 #[inline]
-pub(crate) fn breaker(name: &str, from: Option<State>, to: State) {
+pub(crate) fn breaker(name: &str, from: Option<Circuit>, to: Circuit) {
     #[cfg(feature = "metrics")]
     emit::breaker(name, from, to);
     #[cfg(not(feature = "metrics"))]
@@ -245,15 +259,13 @@ mod emit {
         with_recorder(|r| r.register_histogram(&DELAY, &METADATA).record(delay.as_secs_f64()));
     }
 
-    pub(super) fn stopped(stop: Stop) {
-        let (attempt, gave_up) = match stop {
-            Stop::Succeeded => (&SUCCESS, None),
-            Stop::NotRetryable => (&NOT_RETRYABLE, Some(&GAVE_UP_NOT_RETRYABLE)),
-            Stop::ScheduleExhausted => (&EXHAUSTED, Some(&GAVE_UP_SCHEDULE)),
-            Stop::MaxElapsed => (&EXHAUSTED, Some(&GAVE_UP_MAX_ELAPSED)),
-            Stop::BudgetExhausted => (&EXHAUSTED, Some(&GAVE_UP_BUDGET)),
-            // The enclosing retry counts this attempt.
-            Stop::OuterLayerRetries => return,
+    pub(super) fn ended(ending: Ending) {
+        let (attempt, gave_up) = match ending {
+            Ending::Success => (&SUCCESS, None),
+            Ending::NotRetryable => (&NOT_RETRYABLE, Some(&GAVE_UP_NOT_RETRYABLE)),
+            Ending::ScheduleExhausted => (&EXHAUSTED, Some(&GAVE_UP_SCHEDULE)),
+            Ending::MaxElapsed => (&EXHAUSTED, Some(&GAVE_UP_MAX_ELAPSED)),
+            Ending::BudgetExhausted => (&EXHAUSTED, Some(&GAVE_UP_BUDGET)),
         };
         counter(attempt);
         if let Some(key) = gave_up {
@@ -265,25 +277,25 @@ mod emit {
         with_recorder(|r| r.register_gauge(&TOKENS, &METADATA).set(tokens));
     }
 
-    fn state_label(state: State) -> &'static str {
+    fn state_label(state: Circuit) -> &'static str {
         match state {
-            State::Closed => "closed",
-            State::HalfOpen => "half_open",
-            State::Open => "open",
+            Circuit::Closed => "closed",
+            Circuit::HalfOpen => "half_open",
+            Circuit::Open => "open",
         }
     }
 
-    fn state_value(state: State) -> f64 {
+    fn state_value(state: Circuit) -> f64 {
         match state {
-            State::Closed => 0.0,
-            State::HalfOpen => 1.0,
-            State::Open => 2.0,
+            Circuit::Closed => 0.0,
+            Circuit::HalfOpen => 1.0,
+            Circuit::Open => 2.0,
         }
     }
 
     #[cold]
     #[inline(never)]
-    pub(super) fn breaker(name: &str, from: Option<State>, to: State) {
+    pub(super) fn breaker(name: &str, from: Option<Circuit>, to: Circuit) {
         let name = Label::new("breaker", name.to_owned());
         let state = Key::from_parts(BREAKER_STATE, vec![name.clone()]);
         with_recorder(|r| r.register_gauge(&state, &METADATA).set(state_value(to)));

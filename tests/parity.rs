@@ -92,7 +92,7 @@ fn via_blocking(s: &Scenario) -> Observed {
             .adjust_ceiling(ms(250))
             .max_elapsed(s.max_elapsed.unwrap_or(Duration::MAX))
             .notify(|e, d| rec.notified.borrow_mut().push((e.clone(), d)))
-            .on_give_up(|e, n| rec.gave_up.borrow_mut().push((e.clone(), n)))
+            .on_give_up(|e, report| rec.gave_up.borrow_mut().push((e.clone(), report.attempts)))
             .clock(rec.clock.clone())
             .sleep(|d| rec.sleep(d))
             .call_with_report()
@@ -107,7 +107,7 @@ fn via_future(s: &Scenario) -> Observed {
             .adjust_ceiling(ms(250))
             .max_elapsed(s.max_elapsed.unwrap_or(Duration::MAX))
             .notify(|e, d| rec.notified.borrow_mut().push((e.clone(), d)))
-            .on_give_up(|e, n| rec.gave_up.borrow_mut().push((e.clone(), n)))
+            .on_give_up(|e, report| rec.gave_up.borrow_mut().push((e.clone(), report.attempts)))
             .clock(rec.clock.clone())
             .sleep(|d| {
                 rec.sleep(d);

@@ -7,17 +7,18 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use persevere::clock::ManualClock;
-use persevere::policy::Rules;
 use persevere::{Exponential, Fixed, Jitter, Policy, Stop, blocking};
 
 fn transient(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::TimedOut)
 }
 
-/// A preset kept in settings, as users keep `API_RETRY`: named types only (fn pointers).
-static API_RETRY: LazyLock<Policy<Exponential, Rules<io::Error>>> = LazyLock::new(|| {
+/// A preset kept in settings, as users keep `API_RETRY`: its type names only the schedule
+/// and the error, whatever the hooks are (a function here, a closure below), with no cast.
+static API_RETRY: LazyLock<Policy<Exponential, io::Error>> = LazyLock::new(|| {
     Policy::new(Exponential::new(Duration::from_millis(100)).max_retries(3))
-        .when(transient as fn(&io::Error) -> bool)
+        .when(transient)
+        .adjust(|_, _| None)
 });
 
 fn flaky(failures: &RefCell<Vec<io::ErrorKind>>) -> io::Result<&'static str> {
@@ -125,14 +126,56 @@ fn async_operations_learn_their_attempt_too() {
 
 #[test]
 fn give_up_sees_the_final_error_for_every_kind_of_stop() {
-    let dead = RefCell::new(Vec::new());
+    // A policy's hooks are shared by every thread that uses it: `Send + Sync + 'static`.
+    let dead = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = dead.clone();
     let policy = Policy::new(Fixed::new(Duration::ZERO).max_retries(1))
         .when(|e: &&str| *e != "fatal")
-        .on_give_up(|e: &&str, n| dead.borrow_mut().push((e.to_string(), n)));
+        .on_give_up(move |e, report| {
+            seen.lock().unwrap().push((e.to_string(), report.attempts, report.stop))
+        });
     let _ = policy.retry(|| Err::<(), _>("busy")).call();
     let _ = policy.retry(|| Err::<(), _>("fatal")).call();
     let _ = policy.retry(|| Ok::<_, &str>(())).call();
-    assert_eq!(dead.into_inner(), [("busy".to_string(), 2), ("fatal".to_string(), 1)]);
+    assert_eq!(
+        *dead.lock().unwrap(),
+        [
+            ("busy".to_string(), 2, Stop::ScheduleExhausted),
+            ("fatal".to_string(), 1, Stop::NotRetryable)
+        ]
+    );
+}
+
+#[test]
+fn a_policy_in_a_struct_field_serves_many_threads() {
+    struct Client {
+        retry: Policy<Fixed, io::Error>,
+    }
+    let client = Client {
+        retry: Policy::new(Fixed::new(Duration::ZERO).max_retries(2))
+            .when(transient)
+            .adjust(|_, d| Some(d * 2)),
+    };
+    let attempts: Vec<u32> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut left = 2;
+                    let (result, report) = client
+                        .retry
+                        .retry(|| {
+                            left -= 1;
+                            if left > 0 { Err(io::ErrorKind::TimedOut.into()) } else { Ok(()) }
+                        })
+                        .call_with_report();
+                    assert!(result.is_ok());
+                    report.attempts
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(attempts, [2; 4]);
 }
 
 #[test]

@@ -209,7 +209,7 @@ impl<C: Clock> CircuitBreaker<C> {
     ) -> Self {
         let origin = clock.now();
         let window = settings.failure_ratio.map(|_| Window::new(settings.sampling_window));
-        crate::metrics::breaker(&name, None, State::Closed);
+        crate::metrics::breaker(&name, None, State::Closed.circuit());
         CircuitBreaker {
             word: AtomicU64::new(Word::START.0),
             slow: Mutex::new(Slow {
@@ -570,7 +570,7 @@ impl<C: Clock> CircuitBreaker<C> {
                 plural(n)
             ),
         }
-        crate::metrics::breaker(&self.name, Some(from), to);
+        crate::metrics::breaker(&self.name, Some(from.circuit()), to.circuit());
         if let Some(hook) = &self.hook {
             hook(from, to);
         }

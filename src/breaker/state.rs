@@ -31,6 +31,18 @@ impl fmt::Display for State {
     }
 }
 
+impl State {
+    /// The state as the metrics module names it.
+    pub(crate) fn circuit(self) -> crate::metrics::Circuit {
+        use crate::metrics::Circuit;
+        match self {
+            State::Closed => Circuit::Closed,
+            State::Open => Circuit::Open,
+            State::HalfOpen => Circuit::HalfOpen,
+        }
+    }
+}
+
 const STATE_BITS: u32 = 2;
 const EPOCH_BITS: u32 = 30;
 const EPOCH_MASK: u64 = (1 << EPOCH_BITS) - 1;

@@ -1,8 +1,8 @@
 //! The decision core: after each attempt, return, retry after a delay, or give up.
 //!
-//! Both adapters drive a [`Run`] and do only what it says, so every rule lives here once:
-//! `when`, the schedule, `adjust` and its ceiling, `max_elapsed`, the one-layer scope, the
-//! hooks, the log lines and the metrics.
+//! Both flavours of the retry loop drive a [`Run`] and do only what it says, so every rule
+//! lives here once: `when`, the schedule, `adjust` and its ceiling, `max_elapsed`, the
+//! budget, the one-layer scope, the hooks, the log lines and the metrics.
 
 use std::fmt::Display;
 use std::num::NonZeroU32;
@@ -10,72 +10,72 @@ use std::time::{Duration, Instant};
 
 use log::Level;
 
+use super::hooks::RetryHooks;
+use super::settings::Settings;
+use super::{Attempt, Report, Stop, scope};
 use crate::budget::{RetryBudget, RetryKind, Withdrawal};
 use crate::clock::Clock;
 use crate::metrics;
-use crate::policy::{Attempt, Hooks, Limits, Report, Stop};
-use crate::scope;
 
-/// What the adapter does next after a failed attempt.
+/// What the loop does next after a failed attempt.
 #[derive(Clone, Copy)]
 pub(crate) enum Step {
     Retry(Duration),
     Stop(Stop),
 }
 
-/// The progress of one retry: the schedule being consumed and what happened so far.
-pub(crate) struct Run<I> {
-    delays: I,
+/// The progress of one retry: the schedule it consumes and what happened so far.
+///
+/// It owns the schedule and lives inside the retry being built, so that a running retry
+/// holds one copy of each and the async flavour's future nothing twice.
+pub(crate) struct Run<S> {
+    schedule: S,
     attempts: u32,
-    slept: Duration,
-    started: Option<Instant>,
-    /// The most attempts the schedule allows, when its length is known: "attempt 2/4".
-    /// Never zero, so the `Option` takes four bytes.
+    /// The most attempts the schedule allows, when its length is known at the start:
+    /// "attempt 2/4". Never zero, so the `Option` takes four bytes beside `attempts`.
     max_attempts: Option<NonZeroU32>,
-    /// Whether an enclosing retry is the sole retrying layer, read once, when it first
-    /// matters: at the first failure, or at a success that pays back a budget. Reading it
-    /// then rather than at the start gives the same answer (every layer lowers what it
-    /// raised before control comes back here) and keeps a first-try success off the
-    /// thread-local.
-    nested: Option<bool>,
-    /// Whether the operation is handed its [`Attempt`]. If not, and no `max_elapsed` is
-    /// set, nobody looks at the time and the clock is never read.
-    hands_attempt: bool,
     /// What the latest retry paid the budget, refunded in part on success.
     withdrawal: Option<Withdrawal>,
+    slept: Duration,
+    /// When the first attempt started; read only by someone who looks at the time.
+    started: Option<Instant>,
 }
 
-impl<I: Iterator<Item = Duration>> Run<I> {
-    /// A run over `delays`; `hands_attempt` says whether the operation reads its [`Attempt`].
+impl<S: Iterator<Item = Duration>> Run<S> {
     #[inline]
-    pub(crate) fn new(delays: I, hands_attempt: bool) -> Self {
-        let max_attempts = match delays.size_hint() {
+    pub(crate) fn new(schedule: impl IntoIterator<IntoIter = S>) -> Self {
+        let schedule = schedule.into_iter();
+        let max_attempts = match schedule.size_hint() {
             (low, Some(high)) if low == high => {
                 u32::try_from(high).ok().and_then(|n| NonZeroU32::MIN.checked_add(n))
             }
             _ => None,
         };
         Run {
-            delays,
+            schedule,
             attempts: 0,
+            max_attempts,
+            withdrawal: None,
             slept: Duration::ZERO,
             started: None,
-            max_attempts,
-            nested: None,
-            hands_attempt,
-            withdrawal: None,
         }
     }
 
     /// Counts an attempt that starts now and describes it to the operation.
     ///
-    /// An operation that is not handed its attempt gets only the number: the clock is read
-    /// just once, for the start of a `max_elapsed` limit, or not at all.
+    /// An operation that is not handed its attempt (`hands_attempt` false) gets only the
+    /// number: the clock is then read just once, for the start of a `max_elapsed` limit, or
+    /// not at all.
     #[inline]
-    pub(crate) fn begin(&mut self, limits: &Limits, clock: &impl Clock) -> Attempt {
+    pub(crate) fn begin(
+        &mut self,
+        hands_attempt: bool,
+        settings: &Settings,
+        clock: &impl Clock,
+    ) -> Attempt {
         self.attempts = self.attempts.saturating_add(1);
-        let max_elapsed = limits.max_elapsed;
-        if !self.hands_attempt && (max_elapsed.is_none() || self.started.is_some()) {
+        let max_elapsed = settings.max_elapsed;
+        if !hands_attempt && (max_elapsed.is_none() || self.started.is_some()) {
             return Attempt { number: self.attempts, elapsed: Duration::ZERO, time_left: None };
         }
         let now = clock.now();
@@ -85,32 +85,18 @@ impl<I: Iterator<Item = Duration>> Run<I> {
         Attempt { number: self.attempts, elapsed, time_left }
     }
 
-    /// Records a sleep the adapter finished.
-    #[inline]
-    pub(crate) fn slept(&mut self, delay: Duration) {
-        self.slept = self.slept.saturating_add(delay);
-    }
-
-    /// The budget this run pays into: none for a retry nested in a sole layer, which makes
-    /// a single attempt and must not count the outer layer's failures twice.
-    #[inline]
-    fn budget<'b>(&mut self, budget: Option<&'b RetryBudget>) -> Option<&'b RetryBudget> {
-        budget.filter(|_| !self.nested())
-    }
-
-    #[inline]
-    fn nested(&mut self) -> bool {
-        *self.nested.get_or_insert_with(scope::inside_sole_layer)
-    }
-
     /// After a success: the report, and an info line if it took retries.
     #[inline]
-    pub(crate) fn succeeded(&mut self, budget: Option<&RetryBudget>) -> Report {
-        if let Some(budget) = self.budget(budget) {
-            budget.record_success(self.withdrawal);
-        }
-        if metrics::ENABLED && !self.nested() {
-            count(Step::Stop(Stop::Succeeded), budget);
+    pub(crate) fn succeeded(&mut self, settings: &Settings) -> Report {
+        let budget = settings.budget.as_ref();
+        if budget.is_some() || metrics::ENABLED {
+            let nested = scope::inside_sole_layer();
+            if let (Some(budget), false) = (budget, nested) {
+                budget.record_success(self.withdrawal);
+            }
+            if metrics::ENABLED && !nested {
+                count(Step::Stop(Stop::Succeeded), budget);
+            }
         }
         if self.attempts > 1 && enabled(Level::Info) {
             log_success(self.counter(), self.slept);
@@ -121,86 +107,69 @@ impl<I: Iterator<Item = Duration>> Run<I> {
     /// After a failed attempt: retry after a delay, or stop. `clock` is read only to
     /// check `max_elapsed`.
     ///
-    /// The rules come in their three parts, so that the blocking adapter can keep each in
-    /// registers where it can (see [`Rules`](crate::policy::Rules)).
-    ///
-    /// On `Step::Retry` the `notify` hook has run and the warning is logged; on
-    /// `Step::Stop` the give-up hook has run and the reason is logged.
+    /// On `Step::Retry` the delay is counted as slept, the `notify` hook has run and the
+    /// warning is logged; on `Step::Stop` the give-up hook has run and the reason is logged.
     #[inline(always)]
-    pub(crate) fn failed<E, W, N, A, G>(
+    pub(crate) fn failed<E: Display>(
         &mut self,
-        hooks: &Hooks<E, W, N, A, G>,
-        limits: &Limits,
-        budget: Option<&RetryBudget>,
+        hooks: &impl RetryHooks<E>,
+        settings: &Settings,
         error: &E,
         clock: &impl Clock,
-    ) -> Step
-    where
-        E: Display,
-        W: Fn(&E) -> bool,
-        N: Fn(&E, Duration),
-        A: Fn(&E, Duration) -> Option<Duration>,
-        G: Fn(&E, u32),
-    {
-        let step = self.decide(hooks, limits, budget, error, clock);
-        if metrics::ENABLED && !self.nested() {
+    ) -> Step {
+        let nested = scope::inside_sole_layer();
+        // A retry nested in a sole layer makes a single attempt and must not count the
+        // enclosing layer's failures twice, in the budget or in the metrics.
+        let budget = settings.budget.as_ref().filter(|_| !nested);
+        let step = self.decide(hooks, settings, budget, nested, error, clock);
+        if metrics::ENABLED && !nested {
             count(step, budget);
         }
         match step {
             Step::Retry(delay) => {
+                self.slept = self.slept.saturating_add(delay);
                 if enabled(Level::Warn) {
                     log_retry(self.counter(), error, delay);
                 }
-                if let Some(notify) = &hooks.notify {
-                    notify(error, delay);
-                }
+                hooks.notify(error, delay);
             }
             Step::Stop(stop) => {
                 // Error is the least verbose of the two levels a stop logs at.
                 if enabled(Level::Error) {
                     log_stop(self.counter(), error, stop);
                 }
-                if let Some(give_up) = &hooks.give_up {
-                    give_up(error, self.attempts);
-                }
+                hooks.give_up(error, &self.report(stop));
             }
         }
         step
     }
 
     #[inline(always)]
-    fn decide<E, W, N, A, G>(
+    fn decide<E>(
         &mut self,
-        hooks: &Hooks<E, W, N, A, G>,
-        limits: &Limits,
+        hooks: &impl RetryHooks<E>,
+        settings: &Settings,
         budget: Option<&RetryBudget>,
+        nested: bool,
         error: &E,
         clock: &impl Clock,
-    ) -> Step
-    where
-        W: Fn(&E) -> bool,
-        A: Fn(&E, Duration) -> Option<Duration>,
-    {
-        if let Some(when) = &hooks.when {
-            if !when(error) {
-                return Step::Stop(Stop::NotRetryable);
-            }
+    ) -> Step {
+        if !hooks.retryable(error) {
+            return Step::Stop(Stop::NotRetryable);
         }
-        if self.nested() {
+        if nested {
             return Step::Stop(Stop::OuterLayerRetries);
         }
-        if let Some(budget) = self.budget(budget) {
+        if let Some(budget) = budget {
             budget.record_failure();
         }
-        let Some(mut delay) = self.delays.next() else {
+        let Some(mut delay) = self.schedule.next() else {
             return Step::Stop(Stop::ScheduleExhausted);
         };
-        if let Some(adjust) = &hooks.adjust {
-            if let Some(wanted) = adjust(error, delay) {
-                delay = wanted.min(limits.adjust_ceiling);
-            }
+        if let Some(wanted) = hooks.adjust(error, delay) {
+            delay = wanted.min(settings.adjust_ceiling);
         }
-        if let Some(max) = limits.max_elapsed {
+        if let Some(max) = settings.max_elapsed {
             let elapsed =
                 self.started.map_or(Duration::ZERO, |s| clock.now().saturating_duration_since(s));
             // An overflowing sum is past any limit, Duration::MAX included.
@@ -208,7 +177,7 @@ impl<I: Iterator<Item = Duration>> Run<I> {
                 return Step::Stop(Stop::MaxElapsed);
             }
         }
-        if let Some(budget) = self.budget(budget) {
+        if let Some(budget) = budget {
             match budget.try_withdraw(RetryKind::Normal) {
                 Some(paid) => self.withdrawal = Some(paid),
                 None => return Step::Stop(Stop::BudgetExhausted),
@@ -234,12 +203,21 @@ impl<I: Iterator<Item = Duration>> Run<I> {
 /// attempt, which counts it.
 #[inline(never)]
 fn count(step: Step, budget: Option<&RetryBudget>) {
+    use metrics::Ending;
     match step {
         Step::Retry(delay) => metrics::retrying(delay),
-        Step::Stop(stop) => metrics::stopped(stop),
+        Step::Stop(stop) => metrics::ended(match stop {
+            Stop::Succeeded => Ending::Success,
+            Stop::NotRetryable => Ending::NotRetryable,
+            Stop::ScheduleExhausted => Ending::ScheduleExhausted,
+            Stop::MaxElapsed => Ending::MaxElapsed,
+            Stop::BudgetExhausted => Ending::BudgetExhausted,
+            // The enclosing retry counts this attempt.
+            Stop::OuterLayerRetries => return,
+        }),
     }
     if let Some(budget) = budget {
-        metrics::budget_used(budget);
+        metrics::budget_tokens(budget.available());
     }
 }
 

@@ -1,0 +1,90 @@
+//! The retry loop, written once as async code and compiled into both flavours.
+//!
+//! [`retry_loop!`] emits the loop into the module that invokes it, under the maybe-async
+//! attribute it is given: `must_be_async` keeps it a future, `must_be_sync` strips `async`
+//! and `.await` into a plain function. Each flavour's module brings the same-named helpers
+//! the loop calls: the `Operation` trait that starts an attempt, the `Sleeper` trait that
+//! waits, and the `attempt!` macro that runs one attempt inside the one-layer scope.
+
+use super::Report;
+
+/// Emits `$name`, the loop both flavours run: attempt, ask the decision core, sleep, until
+/// the core says stop. `$Operation` is the flavour's trait for what it can retry; the async
+/// flavour emits the loop twice, for operations whose attempts borrow them and for those
+/// whose attempts do not.
+///
+/// The loop takes the whole retry by value and works on its fields in place. The async
+/// flavour's future then holds each piece once: an `async fn` keeps its arguments apart
+/// from its locals, so taking the retry apart into locals would hold it twice.
+macro_rules! retry_loop {
+    ($flavour:path, $name:ident, $Operation:ident) => {
+        #[$flavour]
+        // In the blocking flavour a sleep is done when it returns: `nap` is `()`, and
+        // `nap.await` becomes the statement `nap;`.
+        #[allow(clippy::let_unit_value, path_statements)]
+        #[inline]
+        pub(super) async fn $name<S, Op, H, Sl, C, T, E, R>(
+            mut retry: Retry<S, Op, H, Sl, C>,
+            _returns: R,
+        ) -> R::Output
+        where
+            R: $crate::retry::attempts::Returns<T, E>,
+            S: Iterator<Item = Duration>,
+            Op: $Operation<T, E>,
+            H: RetryHooks<E>,
+            E: Display,
+            Sl: Sleeper,
+            C: Clock,
+        {
+            loop {
+                let attempt = retry.run.begin(Op::HANDS_ATTEMPT, &retry.settings, &retry.clock);
+                let outcome = attempt!(retry.op, attempt, retry.settings.sole_layer);
+                // The error lives only inside this match, so the async flavour never holds
+                // it across the sleep.
+                let nap = match outcome {
+                    Ok(value) => return R::end(Ok(value), retry.run.succeeded(&retry.settings)),
+                    Err(error) => {
+                        match retry.run.failed(&retry.hooks, &retry.settings, &error, &retry.clock)
+                        {
+                            Step::Retry(delay) => retry.sleep.sleep(delay),
+                            Step::Stop(stop) => return R::end(Err(error), retry.run.report(stop)),
+                        }
+                    }
+                };
+                nap.await;
+            }
+        }
+    };
+}
+pub(super) use retry_loop;
+
+/// What the loop returns: the result alone (`call`) or with the report
+/// (`call_with_report`). A report nobody asked for is never kept.
+pub(crate) trait Returns<T, E> {
+    type Output;
+    fn end(result: Result<T, E>, report: Report) -> Self::Output;
+}
+
+/// The result alone.
+pub(crate) struct JustResult;
+
+/// The result and the report.
+pub(crate) struct WithReport;
+
+impl<T, E> Returns<T, E> for JustResult {
+    type Output = Result<T, E>;
+
+    #[inline(always)]
+    fn end(result: Result<T, E>, _: Report) -> Result<T, E> {
+        result
+    }
+}
+
+impl<T, E> Returns<T, E> for WithReport {
+    type Output = (Result<T, E>, Report);
+
+    #[inline(always)]
+    fn end(result: Result<T, E>, report: Report) -> (Result<T, E>, Report) {
+        (result, report)
+    }
+}

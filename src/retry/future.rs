@@ -1,0 +1,473 @@
+//! Retrying in async code, under any executor: [`retry`], [`retry_with`] and [`retry_mut`].
+//!
+//! Nothing here depends on a runtime. The default sleep is a [`futures-timer`] delay; swap
+//! in your runtime's own with `.sleep(tokio::time::sleep)` (which also makes tokio's paused
+//! clock work in tests).
+//!
+//! Under tokio, prefer tokio's sleep when many retries wait at once: each `futures-timer`
+//! delay is a heap allocation handed to a timer thread of its own, while tokio keeps its timer
+//! entry inside the retry future (`benches/scale.rs` measures both; figures in
+//! `BENCHMARKS.md`).
+//!
+//! The loop is written once, as async code, and compiled here as it is
+//! (`maybe_async::must_be_async`); this module brings the async helpers it calls: an attempt
+//! is the operation's future, polled inside the one-layer scope, and a sleep is a future.
+//!
+//! [`futures-timer`]: https://docs.rs/futures-timer
+//!
+//! ```
+//! use persevere::{future, Exponential};
+//! use std::time::Duration;
+//!
+//! # futures::executor::block_on(async {
+//! let attempts = std::cell::Cell::new(0);
+//! let value = future::retry(Exponential::new(Duration::from_millis(1)), || async {
+//!     attempts.set(attempts.get() + 1);
+//!     if attempts.get() < 3 { Err("not yet") } else { Ok(attempts.get()) }
+//! })
+//! .call()
+//! .await?;
+//! assert_eq!(value, 3);
+//! # Ok::<(), &str>(()) }).unwrap();
+//! ```
+
+use std::fmt::Display;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::attempts::{JustResult, WithReport, retry_loop};
+use super::decide::{Run, Step};
+use super::hooks::{Hooks, RetryHooks};
+use super::setters::{hook_setters, settings_setters};
+use super::{Attempt, Plain, Report, Settings, WithAttempt, scope};
+use crate::clock::{Clock, SystemClock};
+
+/// Retry the async operation `op`, waiting between attempts as `schedule` says.
+///
+/// `op` is a closure returning a future, such as `|| async { .. }` or `|| client.get(url)`;
+/// for an async closure that mutates what it captures, use [`retry_mut`]. Configure with the
+/// builder methods, then await [`call`](Retry::call) (the op's result, its own error
+/// unchanged) or [`call_with_report`](Retry::call_with_report). Dropping the future cancels
+/// the retry: no further attempt runs, and the pending timer is released.
+///
+/// ```
+/// use persevere::{future, Fibonacci};
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let replies = std::sync::Mutex::new(vec![Ok("pong"), Err("timeout"), Err("timeout")]);
+/// let reply = future::retry(Fibonacci::new(Duration::from_millis(1)), || async { replies.lock().unwrap().pop().unwrap() })
+///     .call()
+///     .await;
+/// assert_eq!(reply, Ok("pong"));
+/// # });
+/// ```
+#[inline]
+pub fn retry<S, Op, Fut, T, E>(schedule: S, op: Op) -> Retry<S::IntoIter, Plain<Op>, Hooks<E>>
+where
+    S: IntoIterator<Item = Duration>,
+    Op: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    Retry::new(schedule, Plain(op), Hooks::new(), Settings::new())
+}
+
+/// Like [`retry`], for an async closure that mutates what it captures (an `AsyncFnMut`).
+///
+/// Prefer [`retry`] when the operation does not need to mutate its captures: the
+/// compiler cannot yet prove a retry of an `AsyncFnMut` closure `Send` when that closure
+/// borrows from its surroundings, so such a retry cannot be handed to `tokio::spawn`. One
+/// that owns what it captures (`async move || ..`) is `Send` as usual.
+///
+/// ```
+/// use persevere::{future, Fixed};
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let mut pages = vec!["page 2", "page 1"];
+/// let mut fetched = Vec::new();
+/// let last = future::retry_mut(Fixed::new(Duration::ZERO), async || {
+///     fetched.push(pages.pop().ok_or("no pages left")?);
+///     if fetched.len() < 2 { Err("incomplete") } else { Ok(fetched.len()) }
+/// })
+/// .call()
+/// .await;
+/// assert_eq!(last, Ok(2));
+/// # });
+/// ```
+#[inline]
+pub fn retry_mut<S, Op, T, E>(schedule: S, op: Op) -> Retry<S::IntoIter, Mutating<Op>, Hooks<E>>
+where
+    S: IntoIterator<Item = Duration>,
+    Op: AsyncFnMut() -> Result<T, E>,
+{
+    Retry::new(schedule, Mutating(op), Hooks::new(), Settings::new())
+}
+
+/// Like [`retry`], handing the operation an [`Attempt`]: its number and the time left
+/// before `max_elapsed`.
+///
+/// ```
+/// use persevere::{future, Fixed};
+/// use std::time::Duration;
+///
+/// # futures::executor::block_on(async {
+/// let result = future::retry_with(Fixed::new(Duration::ZERO), async |attempt| {
+///     if attempt.number < 2 { Err("cold cache") } else { Ok(attempt.number) }
+/// })
+/// .call()
+/// .await;
+/// assert_eq!(result, Ok(2));
+/// # });
+/// ```
+#[inline]
+pub fn retry_with<S, Op, Fut, T, E>(
+    schedule: S,
+    op: Op,
+) -> Retry<S::IntoIter, WithAttempt<Op>, Hooks<E>>
+where
+    S: IntoIterator<Item = Duration>,
+    Op: FnMut(Attempt) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    Retry::new(schedule, WithAttempt(op), Hooks::new(), Settings::new())
+}
+
+/// The operation of a retry made by [`retry_mut`]: an async closure that may mutate what
+/// it captures.
+#[derive(Clone, Debug)]
+pub struct Mutating<F>(pub(crate) F);
+
+/// An async retry being configured; run it by awaiting [`call`](Retry::call).
+///
+/// Made by [`retry`], [`retry_with`], [`retry_mut`] or
+/// [`Policy::retry_async`](crate::Policy::retry_async). `S` is the schedule, `Op` the
+/// operation, `H` its [`Hooks`]; `Sl` and `C` are the sleep and the clock when
+/// [`sleep`](Retry::sleep) or [`clock`](Retry::clock) replaced the defaults.
+#[must_use = "a retry does nothing until `call` is awaited"]
+pub struct Retry<S, Op, H, Sl = DefaultSleep, C = SystemClock> {
+    run: Run<S>,
+    op: Op,
+    hooks: H,
+    settings: Settings,
+    sleep: Sl,
+    clock: C,
+}
+
+impl<S: Iterator<Item = Duration>, Op, H> Retry<S, Op, H> {
+    #[inline]
+    pub(crate) fn new(
+        schedule: impl IntoIterator<IntoIter = S>,
+        op: Op,
+        hooks: H,
+        settings: Settings,
+    ) -> Self {
+        Retry {
+            run: Run::new(schedule),
+            op,
+            hooks,
+            settings,
+            sleep: DefaultSleep,
+            clock: SystemClock,
+        }
+    }
+}
+
+impl<S, Op, E, W, N, A, G, Sl, C> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C> {
+    #[inline]
+    fn map_hooks<H2>(self, f: impl FnOnce(Hooks<E, W, N, A, G>) -> H2) -> Retry<S, Op, H2, Sl, C> {
+        let Retry { run, op, hooks, settings, sleep, clock } = self;
+        Retry { run, op, hooks: f(hooks), settings, sleep, clock }
+    }
+
+    hook_setters!();
+}
+
+impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
+    settings_setters!();
+
+    /// Sleep with `sleep` instead of the default [`futures-timer`](sleep) delay: any
+    /// `FnMut(Duration) -> impl Future<Output = ()>`, such as `tokio::time::sleep` or
+    /// `async_std::task::sleep`.
+    ///
+    /// ```
+    /// use persevere::{future, Fixed};
+    /// use std::time::Duration;
+    ///
+    /// # futures::executor::block_on(async {
+    /// let mut slept = Vec::new();
+    /// let _ = future::retry(Fixed::new(Duration::from_secs(60)).max_retries(2), async || Err::<(), _>("down"))
+    ///     .sleep(|d| {
+    ///         slept.push(d);
+    ///         std::future::ready(())
+    ///     })
+    ///     .call()
+    ///     .await;
+    /// assert_eq!(slept, [Duration::from_secs(60); 2]);
+    /// # });
+    /// ```
+    #[inline]
+    pub fn sleep<Sl2, F>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C>
+    where
+        Sl2: FnMut(Duration) -> F,
+        F: Future<Output = ()>,
+    {
+        let Retry { run, op, hooks, settings, clock, .. } = self;
+        Retry { run, op, hooks, settings, sleep, clock }
+    }
+
+    /// Read time from `clock` instead of the system clock (for `max_elapsed` and
+    /// [`Attempt`]).
+    #[inline]
+    pub fn clock<C2: Clock>(self, clock: C2) -> Retry<S, Op, H, Sl, C2> {
+        let Retry { run, op, hooks, settings, sleep, .. } = self;
+        Retry { run, op, hooks, settings, sleep, clock }
+    }
+}
+
+/// One attempt: the operation's future, awaited in place. A sole-layer retry enters the
+/// one-layer scope around each poll of it, so the scope holds wherever the task runs; the
+/// pin is moved into the poll closure, so the retry's future keeps one pointer to it.
+macro_rules! attempt {
+    ($op:expr, $attempt:expr, $sole:expr) => {
+        if $sole {
+            let mut running = pin!($op.start($attempt));
+            poll_fn(move |cx| scope::enter(true, || running.as_mut().poll(cx))).await
+        } else {
+            $op.start($attempt).await
+        }
+    };
+}
+#[allow(unused_imports)] // used by the loop `retry_loop!` emits
+use attempt;
+
+retry_loop!(maybe_async::must_be_async, attempts, Operation);
+retry_loop!(maybe_async::must_be_async, attempts_mut, OperationMut);
+
+/// The `call` methods of one operation shape, which run the loop emitted for its trait.
+macro_rules! calls {
+    ($Shape:ident, $Operation:ident, $attempts:ident) => {
+        impl<S, F, H, Sl, C> Retry<S, $Shape<F>, H, Sl, C> {
+            /// Run the retry: the first `Ok`, or the last error when retrying stops.
+            #[inline]
+            pub fn call<T, E>(self) -> impl Future<Output = Result<T, E>>
+            where
+                S: Iterator<Item = Duration>,
+                $Shape<F>: $Operation<T, E>,
+                H: RetryHooks<E>,
+                E: Display,
+                Sl: Sleeper,
+                C: Clock,
+            {
+                $attempts(self, JustResult)
+            }
+
+            /// Run the retry, and also report how many attempts ran, how long was slept
+            /// and why retrying stopped.
+            ///
+            /// ```
+            /// use persevere::{future, Fixed, Stop};
+            /// use std::time::Duration;
+            ///
+            /// # futures::executor::block_on(async {
+            /// let (result, report) = future::retry(Fixed::new(Duration::from_millis(5)), || async { Err::<(), _>("down") })
+            ///     .sleep(|_| std::future::ready(()))
+            ///     .call_with_report()
+            ///     .await;
+            /// assert_eq!(result, Err("down"));
+            /// assert_eq!((report.attempts, report.slept, report.stop), (4, Duration::from_millis(15), Stop::ScheduleExhausted));
+            /// # });
+            /// ```
+            #[inline]
+            pub fn call_with_report<T, E>(self) -> impl Future<Output = (Result<T, E>, Report)>
+            where
+                S: Iterator<Item = Duration>,
+                $Shape<F>: $Operation<T, E>,
+                H: RetryHooks<E>,
+                E: Display,
+                Sl: Sleeper,
+                C: Clock,
+            {
+                $attempts(self, WithReport)
+            }
+        }
+    };
+}
+
+calls!(Plain, Operation, attempts);
+calls!(WithAttempt, Operation, attempts);
+calls!(Mutating, OperationMut, attempts_mut);
+
+/// What an async retry made by [`retry`] or [`retry_with`] can run: a closure returning a
+/// future that does not borrow the closure.
+///
+/// Sealed: those two shapes are the only ones.
+pub trait Operation<T, E>: Start<Attempt: Future<Output = Result<T, E>>> {}
+
+impl<Op: Start<Attempt: Future<Output = Result<T, E>>>, T, E> Operation<T, E> for Op {}
+
+/// How an [`Operation`] starts an attempt.
+///
+/// Apart from [`Operation`] so that the attempt's type does not name `T` and `E`: a retry's
+/// future is then `Send` whenever the attempt's is, nested retries and errors that borrow
+/// (`&'static str`) included. Sealed.
+pub trait Start: sealed::Sealed {
+    /// Whether the operation reads the [`Attempt`] it is handed; if not, and no
+    /// `max_elapsed` is set, the clock is never read.
+    #[doc(hidden)]
+    const HANDS_ATTEMPT: bool;
+
+    /// The future of one attempt.
+    #[doc(hidden)]
+    type Attempt: Future;
+
+    /// Starts one attempt.
+    #[doc(hidden)]
+    fn start(&mut self, attempt: Attempt) -> Self::Attempt;
+}
+
+impl<F: FnMut() -> Fut, Fut: Future> Start for Plain<F> {
+    const HANDS_ATTEMPT: bool = false;
+    type Attempt = Fut;
+
+    #[inline(always)]
+    fn start(&mut self, _: Attempt) -> Fut {
+        (self.0)()
+    }
+}
+
+impl<F: FnMut(Attempt) -> Fut, Fut: Future> Start for WithAttempt<F> {
+    const HANDS_ATTEMPT: bool = true;
+    type Attempt = Fut;
+
+    #[inline(always)]
+    fn start(&mut self, attempt: Attempt) -> Fut {
+        (self.0)(attempt)
+    }
+}
+
+/// What an async retry made by [`retry_mut`] can run: an async closure whose attempts
+/// borrow it, to mutate what it captures.
+///
+/// Sealed: that shape is the only one.
+pub trait OperationMut<T, E>: StartMut<Output = Result<T, E>> {}
+
+impl<Op: StartMut<Output = Result<T, E>>, T, E> OperationMut<T, E> for Op {}
+
+/// How an [`OperationMut`] starts an attempt; apart from it for the same reason as
+/// [`Start`]. Sealed.
+pub trait StartMut: sealed::Sealed {
+    /// Always false: such an operation is not handed its [`Attempt`].
+    #[doc(hidden)]
+    const HANDS_ATTEMPT: bool;
+
+    /// What an attempt returns.
+    #[doc(hidden)]
+    type Output;
+
+    /// Starts one attempt, which borrows the operation until it ends.
+    #[doc(hidden)]
+    fn start(&mut self, attempt: Attempt) -> impl Future<Output = Self::Output>;
+}
+
+impl<F: AsyncFnMut() -> R, R> StartMut for Mutating<F> {
+    const HANDS_ATTEMPT: bool = false;
+    type Output = R;
+
+    #[inline(always)]
+    fn start(&mut self, _: Attempt) -> impl Future<Output = R> {
+        (self.0)()
+    }
+}
+
+/// The default way to sleep between attempts: [`sleep`], a `futures-timer` delay.
+///
+/// A unit struct rather than a function pointer: it takes no room in the retry future, and
+/// the compiler sees which function each sleep calls.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DefaultSleep;
+
+/// How an async retry sleeps: [`DefaultSleep`], or any `FnMut(Duration) -> impl Future<Output
+/// = ()>` passed to [`Retry::sleep`].
+///
+/// Sealed: those two kinds are the only ones.
+pub trait Sleeper: sealed::Sealed {
+    /// The future of one sleep.
+    #[doc(hidden)]
+    type Sleep: Future<Output = ()>;
+
+    /// Starts a sleep of `delay`.
+    #[doc(hidden)]
+    fn sleep(&mut self, delay: Duration) -> Self::Sleep;
+}
+
+impl Sleeper for DefaultSleep {
+    type Sleep = Sleep;
+
+    #[inline]
+    fn sleep(&mut self, delay: Duration) -> Sleep {
+        sleep(delay)
+    }
+}
+
+impl<F, Fut> Sleeper for F
+where
+    F: FnMut(Duration) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    type Sleep = Fut;
+
+    #[inline]
+    fn sleep(&mut self, delay: Duration) -> Fut {
+        self(delay)
+    }
+}
+
+mod sealed {
+    use std::future::Future;
+    use std::time::Duration;
+
+    pub trait Sealed {}
+
+    impl Sealed for super::DefaultSleep {}
+
+    impl<F: FnMut(Duration) -> Fut, Fut: Future<Output = ()>> Sealed for F {}
+    impl<F> Sealed for super::Plain<F> {}
+    impl<F> Sealed for super::WithAttempt<F> {}
+    impl<F> Sealed for super::Mutating<F> {}
+}
+
+/// The default sleep: a [`futures_timer::Delay`] for `delay`, or nothing at all for zero.
+///
+/// Skipping the timer for zero keeps retries without delays free of timer allocations.
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// persevere::future::sleep(std::time::Duration::from_millis(1)).await;
+/// # });
+/// ```
+#[inline]
+pub fn sleep(delay: Duration) -> Sleep {
+    Sleep { timer: (!delay.is_zero()).then(|| futures_timer::Delay::new(delay)) }
+}
+
+/// The future returned by [`sleep`].
+#[derive(Debug)]
+#[must_use = "a sleep does nothing unless awaited"]
+pub struct Sleep {
+    timer: Option<futures_timer::Delay>,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.timer {
+            Some(timer) => Pin::new(timer).poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}

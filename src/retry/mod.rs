@@ -1,0 +1,35 @@
+//! The retry machinery, in one place.
+//!
+//! * `report`: what a retry tells its operation and its caller ([`Attempt`], [`Report`],
+//!   [`Stop`]).
+//! * `hooks` and `settings`: what the caller configures.
+//! * `decide`: the decision core, which owns those types and imports neither flavour.
+//! * `attempts`: the loop, written once as async code; `blocking` and `future` compile it
+//!   into a plain function and a future with maybe-async, each bringing its own helpers to
+//!   run an attempt, sleep, and enter the one-layer scope (`scope`).
+//! * `setters`: the builder setters both flavours and [`Policy`](crate::Policy) share.
+
+mod attempts;
+pub mod blocking;
+mod decide;
+pub mod future;
+pub mod hooks;
+mod report;
+pub(crate) mod scope;
+pub(crate) mod setters;
+mod settings;
+
+pub use report::{Attempt, Report, Stop};
+pub use settings::DEFAULT_ADJUST_CEILING;
+pub(crate) use settings::Settings;
+
+/// The operation of a retry made by `retry`: a closure that takes nothing.
+///
+/// Each operation shape has its own wrapper, so that each flavour can say how to start an
+/// attempt of it and whether the attempt needs the clock.
+#[derive(Clone, Debug)]
+pub struct Plain<F>(pub(crate) F);
+
+/// The operation of a retry made by `retry_with`: a closure taking an [`Attempt`].
+#[derive(Clone, Debug)]
+pub struct WithAttempt<F>(pub(crate) F);

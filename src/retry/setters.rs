@@ -1,0 +1,194 @@
+//! The setters the retry builders share, written once with their docs.
+
+/// The hook setters of a flavour's `Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C>`; invoked
+/// inside that `impl`, whose type has a `map_hooks` method.
+macro_rules! hook_setters {
+    () => {
+        /// Retry only the errors for which `f` returns `true`; any other error is returned
+        /// at once. By default every error is retried.
+        ///
+        /// ```
+        /// use persevere::{blocking, Fixed};
+        /// use std::{io, time::Duration};
+        ///
+        /// let mut calls = 0;
+        /// let result: Result<(), io::Error> = blocking::retry(Fixed::new(Duration::ZERO), || {
+        ///     calls += 1;
+        ///     Err(io::Error::from(io::ErrorKind::PermissionDenied))
+        /// })
+        /// .when(|e: &io::Error| e.kind() == io::ErrorKind::ConnectionReset)
+        /// .call();
+        /// assert!(result.is_err());
+        /// assert_eq!(calls, 1);
+        /// ```
+        #[inline]
+        pub fn when<F: Fn(&E) -> bool>(self, f: F) -> Retry<S, Op, Hooks<E, F, N, A, G>, Sl, C> {
+            self.map_hooks(|h| h.when(f))
+        }
+
+        /// Call `f` with the error and the delay about to be slept, before each sleep.
+        ///
+        /// The delay is the one actually slept: after [`adjust`](Self::adjust) and its
+        /// ceiling.
+        ///
+        /// ```
+        /// use persevere::{blocking, Exponential};
+        /// use std::{cell::RefCell, time::Duration};
+        ///
+        /// let seen = RefCell::new(Vec::new());
+        /// let _ = blocking::retry(Exponential::new(Duration::from_millis(10)), || Err::<(), _>("busy"))
+        ///     .notify(|e, delay| seen.borrow_mut().push((*e, delay)))
+        ///     .sleep(|_| {})
+        ///     .call();
+        /// let ms = Duration::from_millis;
+        /// assert_eq!(seen.into_inner(), [("busy", ms(10)), ("busy", ms(20)), ("busy", ms(40))]);
+        /// ```
+        #[inline]
+        pub fn notify<F: Fn(&E, Duration)>(
+            self,
+            f: F,
+        ) -> Retry<S, Op, Hooks<E, W, F, A, G>, Sl, C> {
+            self.map_hooks(|h| h.notify(f))
+        }
+
+        /// Let an error choose the next delay, for example from a server's `Retry-After`.
+        ///
+        /// `f` receives the error and the schedule's delay; `Some(d)` replaces that delay
+        /// with `d`, capped by [`adjust_ceiling`](Self::adjust_ceiling). The schedule still
+        /// decides how many retries there are.
+        ///
+        /// ```
+        /// use persevere::{blocking, Fixed};
+        /// use std::{cell::RefCell, time::Duration};
+        ///
+        /// struct Busy { retry_after: Option<Duration> }
+        /// # impl std::fmt::Display for Busy { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { f.write_str("busy") } }
+        /// let slept = RefCell::new(Vec::new());
+        /// let _ = blocking::retry(Fixed::new(Duration::from_millis(100)).max_retries(2), || {
+        ///     Err::<(), _>(Busy { retry_after: Some(Duration::from_secs(3600)) })
+        /// })
+        /// .adjust(|e, _| e.retry_after)
+        /// .adjust_ceiling(Duration::from_secs(30))
+        /// .sleep(|d| slept.borrow_mut().push(d))
+        /// .call();
+        /// assert_eq!(slept.into_inner(), [Duration::from_secs(30); 2]);
+        /// ```
+        #[inline]
+        pub fn adjust<F: Fn(&E, Duration) -> Option<Duration>>(
+            self,
+            f: F,
+        ) -> Retry<S, Op, Hooks<E, W, N, F, G>, Sl, C> {
+            self.map_hooks(|h| h.adjust(f))
+        }
+
+        /// Call `f` with the final error and the [`Report`](crate::Report) (attempts, time
+        /// slept, and why it stopped) when the retry returns an error, for whatever reason:
+        /// the place for a dead-letter queue, which can tell an error that was never
+        /// retryable from one that ran out of retries.
+        ///
+        /// ```
+        /// use persevere::{blocking, Fixed, Stop};
+        /// use std::{cell::RefCell, time::Duration};
+        ///
+        /// let dead_letters = RefCell::new(Vec::new());
+        /// let _ = blocking::retry(Fixed::new(Duration::ZERO).max_retries(2), || Err::<(), _>("rejected"))
+        ///     .on_give_up(|e, report| dead_letters.borrow_mut().push((e.to_string(), report.attempts, report.stop)))
+        ///     .call();
+        /// assert_eq!(dead_letters.into_inner(), [("rejected".to_string(), 3, Stop::ScheduleExhausted)]);
+        /// ```
+        #[inline]
+        pub fn on_give_up<F: Fn(&E, &crate::Report)>(
+            self,
+            f: F,
+        ) -> Retry<S, Op, Hooks<E, W, N, A, F>, Sl, C> {
+            self.map_hooks(|h| h.on_give_up(f))
+        }
+    };
+}
+pub(crate) use hook_setters;
+
+/// The setters of the settings that are not hooks, for any type with a `settings` field:
+/// the flavours' `Retry` builders and [`Policy`](crate::Policy).
+macro_rules! settings_setters {
+    () => {
+        /// Stop retrying once the time since the first attempt started, sleeps and attempts
+        /// included, would pass `limit` by the end of the next delay.
+        ///
+        /// ```
+        /// use persevere::{blocking, clock::ManualClock, Fixed, Stop};
+        /// use std::time::Duration;
+        ///
+        /// let clock = ManualClock::new();
+        /// let (result, report) = blocking::retry(Fixed::new(Duration::from_secs(4)).forever(), || Err::<(), _>("down"))
+        ///     .max_elapsed(Duration::from_secs(10))
+        ///     .clock(clock.clone())
+        ///     .sleep(|d| clock.advance(d))
+        ///     .call_with_report();
+        /// assert!(result.is_err());
+        /// assert_eq!((report.attempts, report.stop), (3, Stop::MaxElapsed));
+        /// ```
+        #[inline]
+        pub fn max_elapsed(mut self, limit: Duration) -> Self {
+            self.settings.max_elapsed = Some(limit);
+            self
+        }
+
+        /// The longest delay `adjust` may set, by default
+        /// [`DEFAULT_ADJUST_CEILING`](crate::DEFAULT_ADJUST_CEILING) (300 s).
+        #[inline]
+        pub fn adjust_ceiling(mut self, ceiling: Duration) -> Self {
+            self.settings.adjust_ceiling = ceiling;
+            self
+        }
+
+        /// Make this retry the only one that retries: any persevere retry started inside
+        /// its attempts, on the same thread or in the same async task's poll, makes a single
+        /// attempt (and says so at debug level). Retries nested in retries multiply load:
+        /// three retries at each of five layers is 243 calls.
+        ///
+        /// ```
+        /// use persevere::{blocking, Fixed};
+        /// use std::{cell::Cell, time::Duration};
+        ///
+        /// let calls = Cell::new(0);
+        /// let inner = || {
+        ///     blocking::retry(Fixed::new(Duration::ZERO).max_retries(3), || {
+        ///         calls.set(calls.get() + 1);
+        ///         Err::<(), _>("down")
+        ///     })
+        ///     .call()
+        /// };
+        /// let _ = blocking::retry(Fixed::new(Duration::ZERO).max_retries(2), inner).sole_layer().call();
+        /// assert_eq!(calls.get(), 3); // 3 outer attempts, 1 inner attempt each
+        /// ```
+        #[inline]
+        pub fn sole_layer(mut self) -> Self {
+            self.settings.sole_layer = true;
+            self
+        }
+
+        /// Spend retries from `budget`, shared with every other call that uses it: each
+        /// retry pays before it sleeps, successes pay back, and when the budget is spent the
+        /// retry returns its last error at once (logged, and reported as
+        /// [`Stop::BudgetExhausted`](crate::Stop::BudgetExhausted)).
+        ///
+        /// ```
+        /// use persevere::{blocking, budget::RetryBudget, Fixed, Stop};
+        /// use std::time::Duration;
+        ///
+        /// // Room for exactly two retries across all calls.
+        /// let budget = RetryBudget::builder(2.0).build()?;
+        /// let (_, report) = blocking::retry(Fixed::new(Duration::ZERO).max_retries(5), || Err::<(), _>("down"))
+        ///     .budget(&budget)
+        ///     .call_with_report();
+        /// assert_eq!((report.attempts, report.stop), (3, Stop::BudgetExhausted));
+        /// # Ok::<(), persevere::budget::BudgetError>(())
+        /// ```
+        #[inline]
+        pub fn budget(mut self, budget: &crate::budget::RetryBudget) -> Self {
+            self.settings.budget = Some(budget.clone());
+            self
+        }
+    };
+}
+pub(crate) use settings_setters;
