@@ -36,6 +36,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod lifecycle;
 mod restart;
 mod stop;
 mod task;

@@ -1,4 +1,8 @@
 //! The async form: supervise inside a future, under any executor.
+//!
+//! The loop is written once, as async code, and compiled here as it is
+//! (`maybe_async::must_be_async`); the helpers below poll the task and race each backoff
+//! against the stop request.
 
 use std::fmt::Display;
 use std::future::{Future, poll_fn};
@@ -7,6 +11,7 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
+use super::lifecycle::supervise_loop;
 use super::restart::{Next, Restarts};
 use super::sealed::AsyncSleep;
 use super::{Outcome, StopSignal, Supervisor, TaskError, panic_message};
@@ -51,55 +56,42 @@ where
     pub fn run_async<E, T>(
         self,
         stop: &StopSignal,
-        mut task: T,
+        task: T,
     ) -> impl Future<Output = Outcome<TaskError<E>>> + use<E, T, S, Sl, C>
     where
         T: AsyncFnMut(&StopSignal) -> Result<(), E>,
         E: Display,
     {
-        let stop = stop.clone();
-        async move {
-            let Supervisor { schedule, settings, mut sleep, clock } = self;
-            let mut restarts = Restarts::new(schedule, settings);
-            loop {
-                if stop.is_stopped() {
-                    return restarts.stopped();
-                }
-                let started = clock.now();
-                let result = {
-                    let mut running = pin!(task(&stop));
-                    // After a panic the future is dropped, never polled again.
-                    poll_fn(|cx| {
-                        match panic::catch_unwind(AssertUnwindSafe(|| running.as_mut().poll(cx))) {
-                            Ok(Poll::Pending) => Poll::Pending,
-                            Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
-                            Err(payload) => Poll::Ready(Err(panic_message(&*payload))),
-                        }
-                    })
-                    .await
-                };
-                let ran = clock.now().saturating_duration_since(started);
-                let error = match result {
-                    _ if stop.is_stopped() => return restarts.stopped(),
-                    Ok(Ok(())) => return restarts.finished(),
-                    Ok(Err(error)) => TaskError::Failed(error),
-                    Err(message) => TaskError::Panicked(message),
-                };
-                let delay = match restarts.failed(error, ran) {
-                    Next::Restart(delay) => delay,
-                    Next::GiveUp(outcome) => return outcome,
-                };
-                // The backoff races the stop request, so a stop never waits it out.
-                let mut nap = pin!(sleep.sleep(delay));
-                let mut stopped = pin!(stop.stopped());
-                poll_fn(|cx| {
-                    if stopped.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(());
-                    }
-                    nap.as_mut().poll(cx)
-                })
-                .await;
-            }
-        }
+        supervise(self, stop.clone(), task)
     }
+}
+
+supervise_loop!(maybe_async::must_be_async, AsyncFnMut, AsyncSleep);
+
+/// Runs the task once, catching a panic in any poll of it; after a panic the future is
+/// dropped, never polled again.
+async fn run_once<T, E>(task: &mut T, stop: &StopSignal) -> Result<Result<(), E>, String>
+where
+    T: AsyncFnMut(&StopSignal) -> Result<(), E>,
+{
+    let mut running = pin!(task(stop));
+    poll_fn(|cx| match panic::catch_unwind(AssertUnwindSafe(|| running.as_mut().poll(cx))) {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+        Err(payload) => Poll::Ready(Err(panic_message(&*payload))),
+    })
+    .await
+}
+
+/// Waits out a backoff, racing the stop request so that a stop never waits it out.
+async fn pause(sleep: &mut impl AsyncSleep, delay: Duration, stop: &StopSignal) {
+    let mut nap = pin!(sleep.sleep(delay));
+    let mut stopped = pin!(stop.stopped());
+    poll_fn(|cx| {
+        if stopped.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        nap.as_mut().poll(cx)
+    })
+    .await;
 }

@@ -1,4 +1,8 @@
 //! The blocking form: supervise on the current thread, or on a thread of its own.
+//!
+//! The loop is the async form's, compiled a second time with `async` and `.await` stripped
+//! by maybe-async (`must_be_sync`); the helpers below run the task as a plain call and sleep
+//! on the thread.
 
 use std::fmt::Display;
 use std::io;
@@ -6,6 +10,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use super::lifecycle::supervise_loop;
 use super::restart::{Next, Restarts};
 use super::sealed::BlockingSleep;
 use super::{Outcome, StopSignal, Supervisor, TaskError, panic_message};
@@ -40,33 +45,12 @@ where
     /// assert_eq!(runs, 5);
     /// assert_eq!(outcome, Outcome::GaveUp { last_error: TaskError::Failed("socket closed"), failures: 5 });
     /// ```
-    pub fn run<E, T>(self, stop: &StopSignal, mut task: T) -> Outcome<TaskError<E>>
+    pub fn run<E, T>(self, stop: &StopSignal, task: T) -> Outcome<TaskError<E>>
     where
         T: FnMut(&StopSignal) -> Result<(), E>,
         E: Display,
     {
-        let Supervisor { schedule, settings, mut sleep, clock } = self;
-        let mut restarts = Restarts::new(schedule, settings);
-        loop {
-            if stop.is_stopped() {
-                return restarts.stopped();
-            }
-            let started = clock.now();
-            // The task is run again after a panic, as it is after an error; the caller is
-            // told so in the docs.
-            let result = panic::catch_unwind(AssertUnwindSafe(|| task(stop)));
-            let ran = clock.now().saturating_duration_since(started);
-            let error = match result {
-                _ if stop.is_stopped() => return restarts.stopped(),
-                Ok(Ok(())) => return restarts.finished(),
-                Ok(Err(error)) => TaskError::Failed(error),
-                Err(payload) => TaskError::Panicked(panic_message(&*payload)),
-            };
-            match restarts.failed(error, ran) {
-                Next::Restart(delay) => sleep.sleep(delay, stop),
-                Next::GiveUp(outcome) => return outcome,
-            }
-        }
+        supervise(self, stop.clone(), task)
     }
 
     /// Supervise `task` on a new thread; the returned [`Handle`] stops it and collects the
@@ -109,6 +93,22 @@ where
         let thread = builder.spawn(move || self.run(&signal, task))?;
         Ok(Handle { stop, thread })
     }
+}
+
+supervise_loop!(maybe_async::must_be_sync, FnMut, BlockingSleep);
+
+/// Runs the task once. The task is run again after a panic, as it is after an error; the
+/// caller is told so in the docs.
+fn run_once<T, E>(task: &mut T, stop: &StopSignal) -> Result<Result<(), E>, String>
+where
+    T: FnMut(&StopSignal) -> Result<(), E>,
+{
+    panic::catch_unwind(AssertUnwindSafe(|| task(stop))).map_err(|payload| panic_message(&*payload))
+}
+
+/// Waits out a backoff; the default sleep wakes at once on a stop request.
+fn pause(sleep: &mut impl BlockingSleep, delay: Duration, stop: &StopSignal) {
+    sleep.sleep(delay, stop);
 }
 
 /// The handle of a supervisor running on its own thread, made by
