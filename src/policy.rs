@@ -140,7 +140,7 @@ impl<S, E> Policy<S, E> {
         self
     }
 
-    crate::retry::setters::settings_setters!();
+    crate::retry::builder::settings_setters!();
 
     /// A blocking retry of `op` under this policy; see [`blocking::retry`](crate::blocking::retry).
     pub fn retry<T, Op>(&self, op: Op) -> blocking::Retry<S::IntoIter, Plain<Op>, &SharedHooks<E>>

@@ -23,9 +23,9 @@ use std::fmt::Display;
 use std::time::Duration;
 
 use super::attempts::{JustResult, WithReport, retry_loop};
+use super::builder::builder;
 use super::decide::{Run, Step};
 use super::hooks::{Hooks, RetryHooks};
-use super::setters::{hook_setters, settings_setters};
 use super::{Attempt, Plain, Report, Settings, WithAttempt, scope};
 use crate::clock::{Clock, SystemClock};
 
@@ -81,53 +81,9 @@ where
     Retry::new(schedule, WithAttempt(op), Hooks::new(), Settings::new())
 }
 
-/// A blocking retry being configured; run it with [`call`](Retry::call).
-///
-/// Made by [`retry`], [`retry_with`] or [`Policy::retry`](crate::Policy::retry). `S` is the
-/// schedule, `Op` the operation, `H` its [`Hooks`]; `Sl` and `C` are the sleep and the clock
-/// when [`sleep`](Retry::sleep) or [`clock`](Retry::clock) replaced the defaults.
-#[must_use = "a retry does nothing until `call` runs it"]
-pub struct Retry<S, Op, H, Sl = ThreadSleep, C = SystemClock> {
-    run: Run<S>,
-    op: Op,
-    hooks: H,
-    settings: Settings,
-    sleep: Sl,
-    clock: C,
-}
-
-impl<S: Iterator<Item = Duration>, Op, H> Retry<S, Op, H> {
-    #[inline]
-    pub(crate) fn new(
-        schedule: impl IntoIterator<IntoIter = S>,
-        op: Op,
-        hooks: H,
-        settings: Settings,
-    ) -> Self {
-        Retry {
-            run: Run::new(schedule),
-            op,
-            hooks,
-            settings,
-            sleep: ThreadSleep,
-            clock: SystemClock,
-        }
-    }
-}
-
-impl<S, Op, E, W, N, A, G, Sl, C> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C> {
-    #[inline]
-    fn map_hooks<H2>(self, f: impl FnOnce(Hooks<E, W, N, A, G>) -> H2) -> Retry<S, Op, H2, Sl, C> {
-        let Retry { run, op, hooks, settings, sleep, clock } = self;
-        Retry { run, op, hooks: f(hooks), settings, sleep, clock }
-    }
-
-    hook_setters!();
-}
+builder!(ThreadSleep, "run it with [`call`](Retry::call)");
 
 impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
-    settings_setters!();
-
     /// Sleep with `sleep` instead of `std::thread::sleep`: to record delays in a test, to
     /// advance a [`ManualClock`](crate::clock::ManualClock), or to wait on a condition.
     ///
@@ -143,28 +99,23 @@ impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
     /// ```
     #[inline]
     pub fn sleep<Sl2: FnMut(Duration)>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C> {
-        let Retry { run, op, hooks, settings, clock, .. } = self;
-        Retry { run, op, hooks, settings, sleep, clock }
+        self.with_sleep(sleep)
     }
+}
 
-    /// Read time from `clock` instead of the system clock (for `max_elapsed` and
-    /// [`Attempt`]).
-    #[inline]
-    pub fn clock<C2: Clock>(self, clock: C2) -> Retry<S, Op, H, Sl, C2> {
-        let Retry { run, op, hooks, settings, sleep, .. } = self;
-        Retry { run, op, hooks, settings, sleep, clock }
-    }
-
+impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C>
+where
+    S: Iterator<Item = Duration>,
+    Sl: Sleeper,
+    C: Clock,
+{
     /// Run the retry: the first `Ok`, or the last error when retrying stops.
     #[inline]
     pub fn call<T, E>(self) -> Result<T, E>
     where
-        S: Iterator<Item = Duration>,
         Op: Operation<T, E>,
         H: RetryHooks<E>,
         E: Display,
-        Sl: Sleeper,
-        C: Clock,
     {
         attempts(self, JustResult)
     }
@@ -185,12 +136,9 @@ impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
     #[inline]
     pub fn call_with_report<T, E>(self) -> (Result<T, E>, Report)
     where
-        S: Iterator<Item = Duration>,
         Op: Operation<T, E>,
         H: RetryHooks<E>,
         E: Display,
-        Sl: Sleeper,
-        C: Clock,
     {
         attempts(self, WithReport)
     }

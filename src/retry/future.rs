@@ -38,9 +38,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::attempts::{JustResult, WithReport, retry_loop};
+use super::builder::builder;
 use super::decide::{Run, Step};
 use super::hooks::{Hooks, RetryHooks};
-use super::setters::{hook_setters, settings_setters};
 use super::{Attempt, Plain, Report, Settings, WithAttempt, scope};
 use crate::clock::{Clock, SystemClock};
 
@@ -140,54 +140,9 @@ where
 #[derive(Clone, Debug)]
 pub struct Mutating<F>(pub(crate) F);
 
-/// An async retry being configured; run it by awaiting [`call`](Retry::call).
-///
-/// Made by [`retry`], [`retry_with`], [`retry_mut`] or
-/// [`Policy::retry_async`](crate::Policy::retry_async). `S` is the schedule, `Op` the
-/// operation, `H` its [`Hooks`]; `Sl` and `C` are the sleep and the clock when
-/// [`sleep`](Retry::sleep) or [`clock`](Retry::clock) replaced the defaults.
-#[must_use = "a retry does nothing until `call` is awaited"]
-pub struct Retry<S, Op, H, Sl = DefaultSleep, C = SystemClock> {
-    run: Run<S>,
-    op: Op,
-    hooks: H,
-    settings: Settings,
-    sleep: Sl,
-    clock: C,
-}
-
-impl<S: Iterator<Item = Duration>, Op, H> Retry<S, Op, H> {
-    #[inline]
-    pub(crate) fn new(
-        schedule: impl IntoIterator<IntoIter = S>,
-        op: Op,
-        hooks: H,
-        settings: Settings,
-    ) -> Self {
-        Retry {
-            run: Run::new(schedule),
-            op,
-            hooks,
-            settings,
-            sleep: DefaultSleep,
-            clock: SystemClock,
-        }
-    }
-}
-
-impl<S, Op, E, W, N, A, G, Sl, C> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C> {
-    #[inline]
-    fn map_hooks<H2>(self, f: impl FnOnce(Hooks<E, W, N, A, G>) -> H2) -> Retry<S, Op, H2, Sl, C> {
-        let Retry { run, op, hooks, settings, sleep, clock } = self;
-        Retry { run, op, hooks: f(hooks), settings, sleep, clock }
-    }
-
-    hook_setters!();
-}
+builder!(DefaultSleep, "run it by awaiting [`call`](Retry::call)");
 
 impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
-    settings_setters!();
-
     /// Sleep with `sleep` instead of the default [`futures-timer`](sleep) delay: any
     /// `FnMut(Duration) -> impl Future<Output = ()>`, such as `tokio::time::sleep` or
     /// `async_std::task::sleep`.
@@ -214,16 +169,7 @@ impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
         Sl2: FnMut(Duration) -> F,
         F: Future<Output = ()>,
     {
-        let Retry { run, op, hooks, settings, clock, .. } = self;
-        Retry { run, op, hooks, settings, sleep, clock }
-    }
-
-    /// Read time from `clock` instead of the system clock (for `max_elapsed` and
-    /// [`Attempt`]).
-    #[inline]
-    pub fn clock<C2: Clock>(self, clock: C2) -> Retry<S, Op, H, Sl, C2> {
-        let Retry { run, op, hooks, settings, sleep, .. } = self;
-        Retry { run, op, hooks, settings, sleep, clock }
+        self.with_sleep(sleep)
     }
 }
 
@@ -249,17 +195,19 @@ retry_loop!(maybe_async::must_be_async, attempts_mut, OperationMut);
 /// The `call` methods of one operation shape, which run the loop emitted for its trait.
 macro_rules! calls {
     ($Shape:ident, $Operation:ident, $attempts:ident) => {
-        impl<S, F, H, Sl, C> Retry<S, $Shape<F>, H, Sl, C> {
+        impl<S, F, H, Sl, C> Retry<S, $Shape<F>, H, Sl, C>
+        where
+            S: Iterator<Item = Duration>,
+            Sl: Sleeper,
+            C: Clock,
+        {
             /// Run the retry: the first `Ok`, or the last error when retrying stops.
             #[inline]
             pub fn call<T, E>(self) -> impl Future<Output = Result<T, E>>
             where
-                S: Iterator<Item = Duration>,
                 $Shape<F>: $Operation<T, E>,
                 H: RetryHooks<E>,
                 E: Display,
-                Sl: Sleeper,
-                C: Clock,
             {
                 $attempts(self, JustResult)
             }
@@ -283,12 +231,9 @@ macro_rules! calls {
             #[inline]
             pub fn call_with_report<T, E>(self) -> impl Future<Output = (Result<T, E>, Report)>
             where
-                S: Iterator<Item = Duration>,
                 $Shape<F>: $Operation<T, E>,
                 H: RetryHooks<E>,
                 E: Display,
-                Sl: Sleeper,
-                C: Clock,
             {
                 $attempts(self, WithReport)
             }

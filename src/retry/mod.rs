@@ -7,16 +7,17 @@
 //! * `attempts`: the loop, written once as async code; `blocking` and `future` compile it
 //!   into a plain function and a future with maybe-async, each bringing its own helpers to
 //!   run an attempt, sleep, and enter the one-layer scope (`scope`).
-//! * `setters`: the builder setters both flavours and [`Policy`](crate::Policy) share.
+//! * `builder`: the `Retry` builder both flavours emit, and the setters they share with
+//!   [`Policy`](crate::Policy).
 
 mod attempts;
 pub mod blocking;
+pub(crate) mod builder;
 mod decide;
 pub mod future;
 pub mod hooks;
 mod report;
 pub(crate) mod scope;
-pub(crate) mod setters;
 mod settings;
 
 pub use report::{Attempt, Report, Stop};

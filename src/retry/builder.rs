@@ -1,4 +1,72 @@
-//! The setters the retry builders share, written once with their docs.
+//! The retry builder both flavours share, written once with its docs: the struct, its
+//! constructor and the setters that do not depend on how the flavour runs.
+
+/// Emits a flavour's `Retry` builder: the struct (`$DefaultSleep` is the flavour's default
+/// sleep, `$runs` says how to run it), `new`, the hook and settings setters, `clock`, and
+/// `with_sleep`, which the flavour's own `sleep` setter calls.
+macro_rules! builder {
+    ($DefaultSleep:ident, $runs:literal) => {
+        #[doc = concat!("A retry being configured; ", $runs, ".")]
+        ///
+        /// `S` is the schedule, `Op` the operation, `H` its [`Hooks`]; `Sl` and `C` are the
+        /// sleep and the clock when [`sleep`](Retry::sleep) or [`clock`](Retry::clock)
+        /// replaced the defaults.
+        #[must_use = "a retry does nothing until `call` runs it"]
+        pub struct Retry<S, Op, H, Sl = $DefaultSleep, C = SystemClock> {
+            run: Run<S>,
+            op: Op,
+            hooks: H,
+            settings: Settings,
+            sleep: Sl,
+            clock: C,
+        }
+
+        impl<S: Iterator<Item = Duration>, Op, H> Retry<S, Op, H> {
+            #[inline]
+            pub(crate) fn new(
+                schedule: impl IntoIterator<IntoIter = S>,
+                op: Op,
+                hooks: H,
+                settings: Settings,
+            ) -> Self {
+                let run = Run::new(schedule);
+                Retry { run, op, hooks, settings, sleep: $DefaultSleep, clock: SystemClock }
+            }
+        }
+
+        impl<S, Op, E, W, N, A, G, Sl, C> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C> {
+            #[inline]
+            fn map_hooks<H2>(
+                self,
+                f: impl FnOnce(Hooks<E, W, N, A, G>) -> H2,
+            ) -> Retry<S, Op, H2, Sl, C> {
+                let Retry { run, op, hooks, settings, sleep, clock } = self;
+                Retry { run, op, hooks: f(hooks), settings, sleep, clock }
+            }
+
+            $crate::retry::builder::hook_setters!();
+        }
+
+        impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
+            $crate::retry::builder::settings_setters!();
+
+            /// Read time from `clock` instead of the system clock (for `max_elapsed` and
+            /// [`Attempt`]).
+            #[inline]
+            pub fn clock<C2: Clock>(self, clock: C2) -> Retry<S, Op, H, Sl, C2> {
+                let Retry { run, op, hooks, settings, sleep, .. } = self;
+                Retry { run, op, hooks, settings, sleep, clock }
+            }
+
+            #[inline]
+            fn with_sleep<Sl2>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C> {
+                let Retry { run, op, hooks, settings, clock, .. } = self;
+                Retry { run, op, hooks, settings, sleep, clock }
+            }
+        }
+    };
+}
+pub(crate) use builder;
 
 /// The hook setters of a flavour's `Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C>`; invoked
 /// inside that `impl`, whose type has a `map_hooks` method.
