@@ -5,13 +5,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::SystemClock;
+use crate::retry::hooks::Limits;
 use crate::retry::hooks::RetryHooks;
-use crate::retry::{Plain, Settings, WithAttempt, blocking, future};
+use crate::retry::{Plain, WithAttempt, blocking, future};
 use crate::{Attempt, Report};
 
 /// A retry configuration defined once and applied at many call sites, blocking or async.
 ///
-/// It holds a schedule (cloned for each call), the hooks and the settings; its setters are
+/// It holds a schedule (cloned for each call), the hooks and the limits; its setters are
 /// the adapters' own. Its type names only the schedule and the error, so a policy lives
 /// happily in a struct field, a `static` or an `Arc`, and is shared by every thread and task
 /// that uses it: the hooks must then be `Send + Sync + 'static` (for hooks that borrow from a
@@ -57,7 +59,7 @@ use crate::{Attempt, Report};
 pub struct Policy<S, E> {
     schedule: S,
     hooks: SharedHooks<E>,
-    settings: Settings,
+    limits: Limits,
 }
 
 /// The hooks of a [`Policy`], shared by every call that uses it.
@@ -105,7 +107,7 @@ impl<S, E> Policy<S, E> {
         Policy {
             schedule,
             hooks: SharedHooks { when: None, notify: None, adjust: None, give_up: None },
-            settings: Settings::new(),
+            limits: Limits::default(),
         }
     }
 
@@ -140,22 +142,44 @@ impl<S, E> Policy<S, E> {
         self
     }
 
-    crate::retry::builder::settings_setters!();
+    crate::retry::builder::limit_setters!(Self);
+
+    fn map_limits(mut self, f: impl FnOnce(&mut Limits)) -> Self {
+        f(&mut self.limits);
+        self
+    }
 
     /// A blocking retry of `op` under this policy; see [`blocking::retry`](crate::blocking::retry).
-    pub fn retry<T, Op>(&self, op: Op) -> blocking::Retry<S::IntoIter, Plain<Op>, &SharedHooks<E>>
+    pub fn retry<T, Op>(
+        &self,
+        op: Op,
+    ) -> blocking::Retry<
+        S::IntoIter,
+        Plain<Op>,
+        &SharedHooks<E>,
+        blocking::ThreadSleep,
+        SystemClock,
+        Limits,
+    >
     where
         S: Clone + IntoIterator<Item = Duration>,
         Op: FnMut() -> Result<T, E>,
     {
-        blocking::Retry::new(self.schedule.clone(), Plain(op), &self.hooks, self.settings.clone())
+        blocking::Retry::new(self.schedule.clone(), Plain(op), &self.hooks, self.limits.clone())
     }
 
     /// Like [`retry`](Self::retry), handing the operation its [`Attempt`].
     pub fn retry_with<T, Op>(
         &self,
         op: Op,
-    ) -> blocking::Retry<S::IntoIter, WithAttempt<Op>, &SharedHooks<E>>
+    ) -> blocking::Retry<
+        S::IntoIter,
+        WithAttempt<Op>,
+        &SharedHooks<E>,
+        blocking::ThreadSleep,
+        SystemClock,
+        Limits,
+    >
     where
         S: Clone + IntoIterator<Item = Duration>,
         Op: FnMut(Attempt) -> Result<T, E>,
@@ -164,7 +188,7 @@ impl<S, E> Policy<S, E> {
             self.schedule.clone(),
             WithAttempt(op),
             &self.hooks,
-            self.settings.clone(),
+            self.limits.clone(),
         )
     }
 
@@ -172,31 +196,40 @@ impl<S, E> Policy<S, E> {
     pub fn retry_async<T, Op, Fut>(
         &self,
         op: Op,
-    ) -> future::Retry<S::IntoIter, Plain<Op>, &SharedHooks<E>>
+    ) -> future::Retry<
+        S::IntoIter,
+        Plain<Op>,
+        &SharedHooks<E>,
+        future::DefaultSleep,
+        SystemClock,
+        Limits,
+    >
     where
         S: Clone + IntoIterator<Item = Duration>,
         Op: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        future::Retry::new(self.schedule.clone(), Plain(op), &self.hooks, self.settings.clone())
+        future::Retry::new(self.schedule.clone(), Plain(op), &self.hooks, self.limits.clone())
     }
 
     /// Like [`retry_async`](Self::retry_async), handing the operation its [`Attempt`].
     pub fn retry_async_with<T, Op, Fut>(
         &self,
         op: Op,
-    ) -> future::Retry<S::IntoIter, WithAttempt<Op>, &SharedHooks<E>>
+    ) -> future::Retry<
+        S::IntoIter,
+        WithAttempt<Op>,
+        &SharedHooks<E>,
+        future::DefaultSleep,
+        SystemClock,
+        Limits,
+    >
     where
         S: Clone + IntoIterator<Item = Duration>,
         Op: FnMut(Attempt) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        future::Retry::new(
-            self.schedule.clone(),
-            WithAttempt(op),
-            &self.hooks,
-            self.settings.clone(),
-        )
+        future::Retry::new(self.schedule.clone(), WithAttempt(op), &self.hooks, self.limits.clone())
     }
 }
 
@@ -216,7 +249,7 @@ impl<S: Clone, E> Clone for Policy<S, E> {
         Policy {
             schedule: self.schedule.clone(),
             hooks: self.hooks.clone(),
-            settings: self.settings.clone(),
+            limits: self.limits.clone(),
         }
     }
 }
@@ -238,10 +271,10 @@ impl<S: fmt::Debug, E> fmt::Debug for Policy<S, E> {
         f.debug_struct("Policy")
             .field("schedule", &self.schedule)
             .field("hooks", &self.hooks)
-            .field("max_elapsed", &self.settings.max_elapsed)
-            .field("adjust_ceiling", &self.settings.adjust_ceiling)
-            .field("sole_layer", &self.settings.sole_layer)
-            .field("budget", &self.settings.budget.is_some())
+            .field("max_elapsed", &self.limits.max_elapsed)
+            .field("adjust_ceiling", &self.limits.adjust_ceiling)
+            .field("sole_layer", &self.limits.sole_layer)
+            .field("budget", &self.limits.budget.is_some())
             .finish()
     }
 }

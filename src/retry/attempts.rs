@@ -13,9 +13,10 @@ use super::Report;
 /// flavour emits the loop twice, for operations whose attempts borrow them and for those
 /// whose attempts do not.
 ///
-/// The loop takes the whole retry by value and works on its fields in place. The async
-/// flavour's future then holds each piece once: an `async fn` keeps its arguments apart
-/// from its locals, so taking the retry apart into locals would hold it twice.
+/// The loop is a function returning an `async move` block (a plain block once maybe-async
+/// strips it) rather than an `async fn`: an `async fn` copies its arguments into its body,
+/// so its future would hold the retry twice, while the block captures it once and works on
+/// its fields in place.
 macro_rules! retry_loop {
     ($flavour:path, $name:ident, $Operation:ident) => {
         #[$flavour]
@@ -23,10 +24,10 @@ macro_rules! retry_loop {
         // `nap.await` becomes the statement `nap;`.
         #[allow(clippy::let_unit_value, path_statements)]
         #[inline]
-        pub(super) async fn $name<S, Op, H, Sl, C, T, E, R>(
-            mut retry: Retry<S, Op, H, Sl, C>,
+        pub(super) fn $name<S, Op, H, Sl, C, L, T, E, R>(
+            mut retry: Retry<S, Op, H, Sl, C, L>,
             _returns: R,
-        ) -> R::Output
+        ) -> impl Future<Output = R::Output>
         where
             R: $crate::retry::attempts::Returns<T, E>,
             S: Iterator<Item = Duration>,
@@ -35,23 +36,35 @@ macro_rules! retry_loop {
             E: Display,
             Sl: Sleeper,
             C: Clock,
+            L: LimitSlot,
         {
-            loop {
-                let attempt = retry.run.begin(Op::HANDS_ATTEMPT, &retry.settings, &retry.clock);
-                let outcome = attempt!(retry.op, attempt, retry.settings.sole_layer);
-                // The error lives only inside this match, so the async flavour never holds
-                // it across the sleep.
-                let nap = match outcome {
-                    Ok(value) => return R::end(Ok(value), retry.run.succeeded(&retry.settings)),
-                    Err(error) => {
-                        match retry.run.failed(&retry.hooks, &retry.settings, &error, &retry.clock)
-                        {
-                            Step::Retry(delay) => retry.sleep.sleep(delay),
-                            Step::Stop(stop) => return R::end(Err(error), retry.run.report(stop)),
+            async move {
+                loop {
+                    let attempt =
+                        retry.run.begin(Op::HANDS_ATTEMPT, &mut retry.limits, &retry.clock);
+                    let sole = retry.limits.get().is_some_and(|l| l.sole_layer);
+                    let outcome = attempt!(retry.op, attempt, sole);
+                    // `{ outcome }` moves the outcome into the match, and the error lives
+                    // only inside it: the async flavour holds neither across the sleep.
+                    let nap = match { outcome } {
+                        Ok(value) => return R::end(Ok(value), retry.run.succeeded(&retry.limits)),
+                        Err(error) => {
+                            let step = retry.run.failed(
+                                &retry.hooks,
+                                &mut retry.limits,
+                                &error,
+                                &retry.clock,
+                            );
+                            match step {
+                                Step::Retry(delay) => retry.sleep.sleep(delay),
+                                Step::Stop(stop) => {
+                                    return R::end(Err(error), retry.run.report(stop));
+                                }
+                            }
                         }
-                    }
-                };
-                nap.await;
+                    };
+                    nap.await;
+                }
             }
         }
     };

@@ -25,8 +25,9 @@ use std::time::Duration;
 use super::attempts::{JustResult, WithReport, retry_loop};
 use super::builder::builder;
 use super::decide::{Run, Step};
-use super::hooks::{Hooks, RetryHooks};
-use super::{Attempt, Plain, Report, Settings, WithAttempt, scope};
+use super::hooks::{Hooks, RetryHooks, Unset};
+use super::limits::{LimitSlot, Limits};
+use super::{Attempt, Plain, Report, WithAttempt, scope};
 use crate::clock::{Clock, SystemClock};
 
 /// Retry `op` on the current thread, sleeping between attempts as `schedule` says.
@@ -53,7 +54,7 @@ where
     S: IntoIterator<Item = Duration>,
     Op: FnMut() -> Result<T, E>,
 {
-    Retry::new(schedule, Plain(op), Hooks::new(), Settings::new())
+    Retry::new(schedule, Plain(op), Hooks::new(), Unset)
 }
 
 /// Like [`retry`], handing the operation an [`Attempt`]: its number and the time left
@@ -73,17 +74,20 @@ where
 /// assert_eq!(log, ["payment-42 try 1", "payment-42 try 2"]);
 /// ```
 #[inline]
-pub fn retry_with<S, Op, T, E>(schedule: S, op: Op) -> Retry<S::IntoIter, WithAttempt<Op>, Hooks<E>>
+pub fn retry_with<S, Op, T, E>(
+    schedule: S,
+    op: Op,
+) -> Retry<S::IntoIter, WithAttempt<Op>, Hooks<E>, ThreadSleep, SystemClock, Limits>
 where
     S: IntoIterator<Item = Duration>,
     Op: FnMut(Attempt) -> Result<T, E>,
 {
-    Retry::new(schedule, WithAttempt(op), Hooks::new(), Settings::new())
+    Retry::new(schedule, WithAttempt(op), Hooks::new(), Limits::default())
 }
 
 builder!(ThreadSleep, "run it with [`call`](Retry::call)");
 
-impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
+impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
     /// Sleep with `sleep` instead of `std::thread::sleep`: to record delays in a test, to
     /// advance a [`ManualClock`](crate::clock::ManualClock), or to wait on a condition.
     ///
@@ -98,16 +102,17 @@ impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
     /// assert_eq!(slept, [1, 2, 4].map(Duration::from_secs));
     /// ```
     #[inline]
-    pub fn sleep<Sl2: FnMut(Duration)>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C> {
+    pub fn sleep<Sl2: FnMut(Duration)>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C, L> {
         self.with_sleep(sleep)
     }
 }
 
-impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C>
+impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L>
 where
     S: Iterator<Item = Duration>,
     Sl: Sleeper,
     C: Clock,
+    L: LimitSlot,
 {
     /// Run the retry: the first `Ok`, or the last error when retrying stops.
     #[inline]

@@ -10,65 +10,70 @@ macro_rules! builder {
         ///
         /// `S` is the schedule, `Op` the operation, `H` its [`Hooks`]; `Sl` and `C` are the
         /// sleep and the clock when [`sleep`](Retry::sleep) or [`clock`](Retry::clock)
-        /// replaced the defaults.
+        /// replaced the defaults, `L` the [`Limits`](crate::hooks::Limits) once one is set.
         #[must_use = "a retry does nothing until `call` runs it"]
-        pub struct Retry<S, Op, H, Sl = $DefaultSleep, C = SystemClock> {
+        pub struct Retry<S, Op, H, Sl = $DefaultSleep, C = SystemClock, L = Unset> {
             run: Run<S>,
             op: Op,
             hooks: H,
-            settings: Settings,
+            limits: L,
             sleep: Sl,
             clock: C,
         }
 
-        impl<S: Iterator<Item = Duration>, Op, H> Retry<S, Op, H> {
+        impl<S: Iterator<Item = Duration>, Op, H, L> Retry<S, Op, H, $DefaultSleep, SystemClock, L> {
             #[inline]
-            pub(crate) fn new(
-                schedule: impl IntoIterator<IntoIter = S>,
-                op: Op,
-                hooks: H,
-                settings: Settings,
-            ) -> Self {
+            pub(crate) fn new(schedule: impl IntoIterator<IntoIter = S>, op: Op, hooks: H, limits: L) -> Self {
                 let run = Run::new(schedule);
-                Retry { run, op, hooks, settings, sleep: $DefaultSleep, clock: SystemClock }
+                Retry { run, op, hooks, limits, sleep: $DefaultSleep, clock: SystemClock }
             }
         }
 
-        impl<S, Op, E, W, N, A, G, Sl, C> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C> {
+        impl<S, Op, E, W, N, A, G, Sl, C, L> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C, L> {
             #[inline]
             fn map_hooks<H2>(
                 self,
                 f: impl FnOnce(Hooks<E, W, N, A, G>) -> H2,
-            ) -> Retry<S, Op, H2, Sl, C> {
-                let Retry { run, op, hooks, settings, sleep, clock } = self;
-                Retry { run, op, hooks: f(hooks), settings, sleep, clock }
+            ) -> Retry<S, Op, H2, Sl, C, L> {
+                let Retry { run, op, hooks, limits, sleep, clock } = self;
+                Retry { run, op, hooks: f(hooks), limits, sleep, clock }
             }
 
             $crate::retry::builder::hook_setters!();
         }
 
-        impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
-            $crate::retry::builder::settings_setters!();
+        impl<S, Op, H, Sl, C, L: LimitSlot> Retry<S, Op, H, Sl, C, L> {
+            $crate::retry::builder::limit_setters!(Retry<S, Op, H, Sl, C, Limits>);
 
+            #[inline]
+            fn map_limits(self, f: impl FnOnce(&mut Limits)) -> Retry<S, Op, H, Sl, C, Limits> {
+                let Retry { run, op, hooks, limits, sleep, clock } = self;
+                let mut limits = limits.into_limits();
+                f(&mut limits);
+                Retry { run, op, hooks, limits, sleep, clock }
+            }
+        }
+
+        impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
             /// Read time from `clock` instead of the system clock (for `max_elapsed` and
             /// [`Attempt`]).
             #[inline]
-            pub fn clock<C2: Clock>(self, clock: C2) -> Retry<S, Op, H, Sl, C2> {
-                let Retry { run, op, hooks, settings, sleep, .. } = self;
-                Retry { run, op, hooks, settings, sleep, clock }
+            pub fn clock<C2: Clock>(self, clock: C2) -> Retry<S, Op, H, Sl, C2, L> {
+                let Retry { run, op, hooks, limits, sleep, .. } = self;
+                Retry { run, op, hooks, limits, sleep, clock }
             }
 
             #[inline]
-            fn with_sleep<Sl2>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C> {
-                let Retry { run, op, hooks, settings, clock, .. } = self;
-                Retry { run, op, hooks, settings, sleep, clock }
+            fn with_sleep<Sl2>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C, L> {
+                let Retry { run, op, hooks, limits, clock, .. } = self;
+                Retry { run, op, hooks, limits, sleep, clock }
             }
         }
     };
 }
 pub(crate) use builder;
 
-/// The hook setters of a flavour's `Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C>`; invoked
+/// The hook setters of a flavour's `Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C, L>`; invoked
 /// inside that `impl`, whose type has a `map_hooks` method.
 macro_rules! hook_setters {
     () => {
@@ -90,7 +95,7 @@ macro_rules! hook_setters {
         /// assert_eq!(calls, 1);
         /// ```
         #[inline]
-        pub fn when<F: Fn(&E) -> bool>(self, f: F) -> Retry<S, Op, Hooks<E, F, N, A, G>, Sl, C> {
+        pub fn when<F: Fn(&E) -> bool>(self, f: F) -> Retry<S, Op, Hooks<E, F, N, A, G>, Sl, C, L> {
             self.map_hooks(|h| h.when(f))
         }
 
@@ -115,7 +120,7 @@ macro_rules! hook_setters {
         pub fn notify<F: Fn(&E, Duration)>(
             self,
             f: F,
-        ) -> Retry<S, Op, Hooks<E, W, F, A, G>, Sl, C> {
+        ) -> Retry<S, Op, Hooks<E, W, F, A, G>, Sl, C, L> {
             self.map_hooks(|h| h.notify(f))
         }
 
@@ -145,7 +150,7 @@ macro_rules! hook_setters {
         pub fn adjust<F: Fn(&E, Duration) -> Option<Duration>>(
             self,
             f: F,
-        ) -> Retry<S, Op, Hooks<E, W, N, F, G>, Sl, C> {
+        ) -> Retry<S, Op, Hooks<E, W, N, F, G>, Sl, C, L> {
             self.map_hooks(|h| h.adjust(f))
         }
 
@@ -168,17 +173,17 @@ macro_rules! hook_setters {
         pub fn on_give_up<F: Fn(&E, &crate::Report)>(
             self,
             f: F,
-        ) -> Retry<S, Op, Hooks<E, W, N, A, F>, Sl, C> {
+        ) -> Retry<S, Op, Hooks<E, W, N, A, F>, Sl, C, L> {
             self.map_hooks(|h| h.on_give_up(f))
         }
     };
 }
 pub(crate) use hook_setters;
 
-/// The setters of the settings that are not hooks, for any type with a `settings` field:
-/// the flavours' `Retry` builders and [`Policy`](crate::Policy).
-macro_rules! settings_setters {
-    () => {
+/// The setters of the limits, for a type with a `map_limits` method returning `$Out`: the
+/// flavours' `Retry` builders and [`Policy`](crate::Policy).
+macro_rules! limit_setters {
+    ($Out:ty) => {
         /// Stop retrying once the time since the first attempt started, sleeps and attempts
         /// included, would pass `limit` by the end of the next delay.
         ///
@@ -196,17 +201,28 @@ macro_rules! settings_setters {
         /// assert_eq!((report.attempts, report.stop), (3, Stop::MaxElapsed));
         /// ```
         #[inline]
-        pub fn max_elapsed(mut self, limit: Duration) -> Self {
-            self.settings.max_elapsed = Some(limit);
-            self
+        pub fn max_elapsed(self, limit: Duration) -> $Out {
+            self.map_limits(|l| l.max_elapsed = Some(limit))
         }
 
         /// The longest delay `adjust` may set, by default
         /// [`DEFAULT_ADJUST_CEILING`](crate::DEFAULT_ADJUST_CEILING) (300 s).
+        ///
+        /// ```
+        /// use persevere::{blocking, Fixed};
+        /// use std::time::Duration;
+        ///
+        /// let mut slept = Vec::new();
+        /// let _ = blocking::retry(Fixed::new(Duration::ZERO).max_retries(1), || Err::<(), _>("busy"))
+        ///     .adjust(|_, _| Some(Duration::from_secs(3600)))
+        ///     .adjust_ceiling(Duration::from_secs(9))
+        ///     .sleep(|d| slept.push(d))
+        ///     .call();
+        /// assert_eq!(slept, [Duration::from_secs(9)]);
+        /// ```
         #[inline]
-        pub fn adjust_ceiling(mut self, ceiling: Duration) -> Self {
-            self.settings.adjust_ceiling = ceiling;
-            self
+        pub fn adjust_ceiling(self, ceiling: Duration) -> $Out {
+            self.map_limits(|l| l.adjust_ceiling = ceiling)
         }
 
         /// Make this retry the only one that retries: any persevere retry started inside
@@ -230,9 +246,8 @@ macro_rules! settings_setters {
         /// assert_eq!(calls.get(), 3); // 3 outer attempts, 1 inner attempt each
         /// ```
         #[inline]
-        pub fn sole_layer(mut self) -> Self {
-            self.settings.sole_layer = true;
-            self
+        pub fn sole_layer(self) -> $Out {
+            self.map_limits(|l| l.sole_layer = true)
         }
 
         /// Spend retries from `budget`, shared with every other call that uses it: each
@@ -253,10 +268,10 @@ macro_rules! settings_setters {
         /// # Ok::<(), persevere::budget::BudgetError>(())
         /// ```
         #[inline]
-        pub fn budget(mut self, budget: &crate::budget::RetryBudget) -> Self {
-            self.settings.budget = Some(budget.clone());
-            self
+        pub fn budget(self, budget: &crate::budget::RetryBudget) -> $Out {
+            let budget = budget.clone();
+            self.map_limits(|l| l.budget = Some(budget))
         }
     };
 }
-pub(crate) use settings_setters;
+pub(crate) use limit_setters;

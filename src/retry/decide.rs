@@ -5,15 +5,14 @@
 //! budget, the one-layer scope, the hooks, the log lines and the metrics.
 
 use std::fmt::Display;
-use std::num::NonZeroU32;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use log::Level;
 
 use super::hooks::RetryHooks;
-use super::settings::Settings;
+use super::limits::{DEFAULT_ADJUST_CEILING, LimitSlot, Limits};
 use super::{Attempt, Report, Stop, scope};
-use crate::budget::{RetryBudget, RetryKind, Withdrawal};
+use crate::budget::{RetryBudget, RetryKind};
 use crate::clock::Clock;
 use crate::metrics;
 
@@ -27,38 +26,22 @@ pub(crate) enum Step {
 /// The progress of one retry: the schedule it consumes and what happened so far.
 ///
 /// It owns the schedule and lives inside the retry being built, so that a running retry
-/// holds one copy of each and the async flavour's future nothing twice.
+/// holds one copy of each and the async flavour's future nothing twice. Whatever only the
+/// limits need (when the first attempt started, what the budget was paid) lives with them,
+/// so a retry without limits keeps the schedule and sixteen bytes.
 pub(crate) struct Run<S> {
     schedule: S,
     attempts: u32,
-    /// The most attempts the schedule allows, when its length is known at the start:
-    /// "attempt 2/4". Never zero, so the `Option` takes four bytes beside `attempts`.
-    max_attempts: Option<NonZeroU32>,
-    /// What the latest retry paid the budget, refunded in part on success.
-    withdrawal: Option<Withdrawal>,
-    slept: Duration,
-    /// When the first attempt started; read only by someone who looks at the time.
-    started: Option<Instant>,
+    /// The time slept, as `Duration`'s two parts: kept apart, the nanoseconds share eight
+    /// bytes with `attempts` rather than pad a `Duration` of their own.
+    slept_nanos: u32,
+    slept_secs: u64,
 }
 
 impl<S: Iterator<Item = Duration>> Run<S> {
     #[inline]
     pub(crate) fn new(schedule: impl IntoIterator<IntoIter = S>) -> Self {
-        let schedule = schedule.into_iter();
-        let max_attempts = match schedule.size_hint() {
-            (low, Some(high)) if low == high => {
-                u32::try_from(high).ok().and_then(|n| NonZeroU32::MIN.checked_add(n))
-            }
-            _ => None,
-        };
-        Run {
-            schedule,
-            attempts: 0,
-            max_attempts,
-            withdrawal: None,
-            slept: Duration::ZERO,
-            started: None,
-        }
+        Run { schedule: schedule.into_iter(), attempts: 0, slept_nanos: 0, slept_secs: 0 }
     }
 
     /// Counts an attempt that starts now and describes it to the operation.
@@ -70,36 +53,40 @@ impl<S: Iterator<Item = Duration>> Run<S> {
     pub(crate) fn begin(
         &mut self,
         hands_attempt: bool,
-        settings: &Settings,
+        limits: &mut impl LimitSlot,
         clock: &impl Clock,
     ) -> Attempt {
         self.attempts = self.attempts.saturating_add(1);
-        let max_elapsed = settings.max_elapsed;
-        if !hands_attempt && (max_elapsed.is_none() || self.started.is_some()) {
-            return Attempt { number: self.attempts, elapsed: Duration::ZERO, time_left: None };
+        let number = self.attempts;
+        let Some(limits) = limits.get_mut() else {
+            return Attempt { number, elapsed: Duration::ZERO, time_left: None };
+        };
+        let max_elapsed = limits.max_elapsed;
+        if !hands_attempt && (max_elapsed.is_none() || limits.started.is_some()) {
+            return Attempt { number, elapsed: Duration::ZERO, time_left: None };
         }
         let now = clock.now();
-        let started = *self.started.get_or_insert(now);
+        let started = *limits.started.get_or_insert(now);
         let elapsed = now.saturating_duration_since(started);
         let time_left = max_elapsed.map(|max| max.saturating_sub(elapsed));
-        Attempt { number: self.attempts, elapsed, time_left }
+        Attempt { number, elapsed, time_left }
     }
 
     /// After a success: the report, and an info line if it took retries.
     #[inline]
-    pub(crate) fn succeeded(&mut self, settings: &Settings) -> Report {
-        let budget = settings.budget.as_ref();
+    pub(crate) fn succeeded(&mut self, limits: &impl LimitSlot) -> Report {
+        let budget = limits.get().and_then(|l| l.budget.as_ref().map(|b| (b, l.withdrawal)));
         if budget.is_some() || metrics::ENABLED {
             let nested = scope::inside_sole_layer();
-            if let (Some(budget), false) = (budget, nested) {
-                budget.record_success(self.withdrawal);
+            if let (Some((budget, withdrawal)), false) = (budget, nested) {
+                budget.record_success(withdrawal);
             }
             if metrics::ENABLED && !nested {
-                count(Step::Stop(Stop::Succeeded), budget);
+                count(Step::Stop(Stop::Succeeded), budget.map(|(b, _)| b));
             }
         }
         if self.attempts > 1 && enabled(Level::Info) {
-            log_success(self.counter(), self.slept);
+            log_success(self.counter(false), self.slept());
         }
         self.report(Stop::Succeeded)
     }
@@ -113,30 +100,31 @@ impl<S: Iterator<Item = Duration>> Run<S> {
     pub(crate) fn failed<E: Display>(
         &mut self,
         hooks: &impl RetryHooks<E>,
-        settings: &Settings,
+        limits: &mut impl LimitSlot,
         error: &E,
         clock: &impl Clock,
     ) -> Step {
         let nested = scope::inside_sole_layer();
+        let mut limits = limits.get_mut();
+        let step = self.decide(hooks, limits.as_deref_mut(), nested, error, clock);
         // A retry nested in a sole layer makes a single attempt and must not count the
         // enclosing layer's failures twice, in the budget or in the metrics.
-        let budget = settings.budget.as_ref().filter(|_| !nested);
-        let step = self.decide(hooks, settings, budget, nested, error, clock);
         if metrics::ENABLED && !nested {
-            count(step, budget);
+            count(step, limits.and_then(|l| l.budget.as_ref()));
         }
         match step {
             Step::Retry(delay) => {
-                self.slept = self.slept.saturating_add(delay);
+                self.add_slept(delay);
                 if enabled(Level::Warn) {
-                    log_retry(self.counter(), error, delay);
+                    log_retry(self.counter(true), error, delay);
                 }
                 hooks.notify(error, delay);
             }
             Step::Stop(stop) => {
                 // Error is the least verbose of the two levels a stop logs at.
                 if enabled(Level::Error) {
-                    log_stop(self.counter(), error, stop);
+                    let took_delay = matches!(stop, Stop::MaxElapsed | Stop::BudgetExhausted);
+                    log_stop(self.counter(took_delay), error, stop);
                 }
                 hooks.give_up(error, &self.report(stop));
             }
@@ -148,8 +136,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
     fn decide<E>(
         &mut self,
         hooks: &impl RetryHooks<E>,
-        settings: &Settings,
-        budget: Option<&RetryBudget>,
+        limits: Option<&mut Limits>,
         nested: bool,
         error: &E,
         clock: &impl Clock,
@@ -160,26 +147,30 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         if nested {
             return Step::Stop(Stop::OuterLayerRetries);
         }
-        if let Some(budget) = budget {
+        if let Some(budget) = limits.as_ref().and_then(|l| l.budget.as_ref()) {
             budget.record_failure();
         }
         let Some(mut delay) = self.schedule.next() else {
             return Step::Stop(Stop::ScheduleExhausted);
         };
         if let Some(wanted) = hooks.adjust(error, delay) {
-            delay = wanted.min(settings.adjust_ceiling);
+            let ceiling = limits.as_ref().map_or(DEFAULT_ADJUST_CEILING, |l| l.adjust_ceiling);
+            delay = wanted.min(ceiling);
         }
-        if let Some(max) = settings.max_elapsed {
+        let Some(limits) = limits else {
+            return Step::Retry(delay);
+        };
+        if let Some(max) = limits.max_elapsed {
             let elapsed =
-                self.started.map_or(Duration::ZERO, |s| clock.now().saturating_duration_since(s));
+                limits.started.map_or(Duration::ZERO, |s| clock.now().saturating_duration_since(s));
             // An overflowing sum is past any limit, Duration::MAX included.
             if elapsed.checked_add(delay).is_none_or(|end| end > max) {
                 return Step::Stop(Stop::MaxElapsed);
             }
         }
-        if let Some(budget) = budget {
+        if let Some(budget) = &limits.budget {
             match budget.try_withdraw(RetryKind::Normal) {
-                Some(paid) => self.withdrawal = Some(paid),
+                Some(paid) => limits.withdrawal = Some(paid),
                 None => return Step::Stop(Stop::BudgetExhausted),
             }
         }
@@ -187,13 +178,34 @@ impl<S: Iterator<Item = Duration>> Run<S> {
     }
 
     #[inline]
-    pub(crate) fn report(&self, stop: Stop) -> Report {
-        Report { attempts: self.attempts, slept: self.slept, stop }
+    fn slept(&self) -> Duration {
+        Duration::new(self.slept_secs, self.slept_nanos)
     }
 
     #[inline]
-    fn counter(&self) -> Counter {
-        Counter(self.attempts, self.max_attempts.map(NonZeroU32::get))
+    fn add_slept(&mut self, delay: Duration) {
+        let slept = self.slept().saturating_add(delay);
+        (self.slept_secs, self.slept_nanos) = (slept.as_secs(), slept.subsec_nanos());
+    }
+
+    #[inline]
+    pub(crate) fn report(&self, stop: Stop) -> Report {
+        Report { attempts: self.attempts, slept: self.slept(), stop }
+    }
+
+    /// "attempt 2/4" when the schedule says how many delays it has left, which with the
+    /// attempts so far gives the most attempts there can be; `took_delay` says whether the
+    /// failure being logged took a delay from the schedule.
+    #[cold]
+    fn counter(&self, took_delay: bool) -> Counter {
+        let max = match self.schedule.size_hint() {
+            (low, Some(high)) if low == high => u32::try_from(high)
+                .ok()
+                .and_then(|left| self.attempts.checked_add(left))
+                .and_then(|max| max.checked_add(u32::from(took_delay))),
+            _ => None,
+        };
+        Counter(self.attempts, max)
     }
 }
 

@@ -40,8 +40,9 @@ use std::time::Duration;
 use super::attempts::{JustResult, WithReport, retry_loop};
 use super::builder::builder;
 use super::decide::{Run, Step};
-use super::hooks::{Hooks, RetryHooks};
-use super::{Attempt, Plain, Report, Settings, WithAttempt, scope};
+use super::hooks::{Hooks, RetryHooks, Unset};
+use super::limits::{LimitSlot, Limits};
+use super::{Attempt, Plain, Report, WithAttempt, scope};
 use crate::clock::{Clock, SystemClock};
 
 /// Retry the async operation `op`, waiting between attempts as `schedule` says.
@@ -71,7 +72,7 @@ where
     Op: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    Retry::new(schedule, Plain(op), Hooks::new(), Settings::new())
+    Retry::new(schedule, Plain(op), Hooks::new(), Unset)
 }
 
 /// Like [`retry`], for an async closure that mutates what it captures (an `AsyncFnMut`).
@@ -103,7 +104,7 @@ where
     S: IntoIterator<Item = Duration>,
     Op: AsyncFnMut() -> Result<T, E>,
 {
-    Retry::new(schedule, Mutating(op), Hooks::new(), Settings::new())
+    Retry::new(schedule, Mutating(op), Hooks::new(), Unset)
 }
 
 /// Like [`retry`], handing the operation an [`Attempt`]: its number and the time left
@@ -126,13 +127,13 @@ where
 pub fn retry_with<S, Op, Fut, T, E>(
     schedule: S,
     op: Op,
-) -> Retry<S::IntoIter, WithAttempt<Op>, Hooks<E>>
+) -> Retry<S::IntoIter, WithAttempt<Op>, Hooks<E>, DefaultSleep, SystemClock, Limits>
 where
     S: IntoIterator<Item = Duration>,
     Op: FnMut(Attempt) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    Retry::new(schedule, WithAttempt(op), Hooks::new(), Settings::new())
+    Retry::new(schedule, WithAttempt(op), Hooks::new(), Limits::default())
 }
 
 /// The operation of a retry made by [`retry_mut`]: an async closure that may mutate what
@@ -142,7 +143,7 @@ pub struct Mutating<F>(pub(crate) F);
 
 builder!(DefaultSleep, "run it by awaiting [`call`](Retry::call)");
 
-impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
+impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
     /// Sleep with `sleep` instead of the default [`futures-timer`](sleep) delay: any
     /// `FnMut(Duration) -> impl Future<Output = ()>`, such as `tokio::time::sleep` or
     /// `async_std::task::sleep`.
@@ -164,7 +165,7 @@ impl<S, Op, H, Sl, C> Retry<S, Op, H, Sl, C> {
     /// # });
     /// ```
     #[inline]
-    pub fn sleep<Sl2, F>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C>
+    pub fn sleep<Sl2, F>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C, L>
     where
         Sl2: FnMut(Duration) -> F,
         F: Future<Output = ()>,
@@ -195,11 +196,12 @@ retry_loop!(maybe_async::must_be_async, attempts_mut, OperationMut);
 /// The `call` methods of one operation shape, which run the loop emitted for its trait.
 macro_rules! calls {
     ($Shape:ident, $Operation:ident, $attempts:ident) => {
-        impl<S, F, H, Sl, C> Retry<S, $Shape<F>, H, Sl, C>
+        impl<S, F, H, Sl, C, L> Retry<S, $Shape<F>, H, Sl, C, L>
         where
             S: Iterator<Item = Duration>,
             Sl: Sleeper,
             C: Clock,
+            L: LimitSlot,
         {
             /// Run the retry: the first `Ok`, or the last error when retrying stops.
             #[inline]

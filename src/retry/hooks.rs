@@ -1,12 +1,13 @@
 //! The caller's hooks: which errors to retry, what to tell, how to change a delay, what to do
 //! on giving up. One type, [`Hooks`], holds all four; an unset hook is [`Unset`], which takes
-//! no room and costs nothing.
+//! no room and costs nothing. The [`Limits`] slot of a retry works the same way.
 
 use core::fmt;
 use core::marker::PhantomData;
 use std::time::Duration;
 
 use super::Report;
+pub use super::limits::{LimitSlot, Limits};
 
 /// The four hooks of a retry, for errors of type `E`: `when` (`W`), `notify` (`N`), `adjust`
 /// (`A`) and `on_give_up` (`G`).

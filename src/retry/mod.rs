@@ -2,7 +2,7 @@
 //!
 //! * `report`: what a retry tells its operation and its caller ([`Attempt`], [`Report`],
 //!   [`Stop`]).
-//! * `hooks` and `settings`: what the caller configures.
+//! * `hooks` and `limits`: what the caller configures.
 //! * `decide`: the decision core, which owns those types and imports neither flavour.
 //! * `attempts`: the loop, written once as async code; `blocking` and `future` compile it
 //!   into a plain function and a future with maybe-async, each bringing its own helpers to
@@ -16,13 +16,12 @@ pub(crate) mod builder;
 mod decide;
 pub mod future;
 pub mod hooks;
+mod limits;
 mod report;
 pub(crate) mod scope;
-mod settings;
 
+pub use limits::DEFAULT_ADJUST_CEILING;
 pub use report::{Attempt, Report, Stop};
-pub use settings::DEFAULT_ADJUST_CEILING;
-pub(crate) use settings::Settings;
 
 /// The operation of a retry made by `retry`: a closure that takes nothing.
 ///
