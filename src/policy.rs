@@ -75,6 +75,8 @@ pub struct SharedHooks<E> {
     give_up: Option<Arc<dyn Fn(&E, &Report) + Send + Sync>>,
 }
 
+impl<E> crate::retry::hooks::sealed::Sealed for SharedHooks<E> {}
+
 impl<E> RetryHooks<E> for SharedHooks<E> {
     #[inline]
     fn retryable(&self, error: &E) -> bool {

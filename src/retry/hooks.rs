@@ -166,7 +166,6 @@ pub(crate) mod sealed {
 
     impl<E, W, N, A, G> Sealed for Hooks<E, W, N, A, G> {}
     impl<H: Sealed> Sealed for &H {}
-    impl<E> Sealed for crate::policy::SharedHooks<E> {}
 
     // One trait per hook, each implemented for `Unset` and for the closure shape it takes.
     // The two impls do not overlap: `Unset` is ours and implements no `Fn` trait.
