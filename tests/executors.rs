@@ -76,6 +76,40 @@ async fn an_hour_of_backoff_passes_at_once_on_tokios_paused_clock() {
     assert_eq!(start.elapsed(), Duration::from_secs(3600));
 }
 
+/// `max_elapsed` ends a retry under tokio's paused clock with no more than tokio's sleep:
+/// the elapsed time is never less than the time slept, though std's clock stands still.
+#[tokio::test(start_paused = true)]
+async fn max_elapsed_ends_a_forever_schedule_on_tokios_paused_clock() {
+    let start = tokio::time::Instant::now();
+    let forever = Fixed::new(Duration::from_secs(60)).forever();
+    let (result, report) = future::retry(forever, || async { Err::<(), _>("down") })
+        .max_elapsed(Duration::from_secs(10 * 60))
+        .sleep(tokio::time::sleep)
+        .call_with_report()
+        .await;
+    assert_eq!(result, Err("down"));
+    // Ten delays of a minute fit in ten minutes; the eleventh would pass the limit.
+    assert_eq!((report.attempts, report.stop), (11, Stop::MaxElapsed));
+    assert_eq!(report.slept, Duration::from_secs(600));
+    assert_eq!(start.elapsed(), Duration::from_secs(600));
+}
+
+/// The attempts learn the virtual time too: `elapsed` and `time_left` follow the sleeps.
+#[tokio::test(start_paused = true)]
+async fn attempts_see_virtual_time_on_tokios_paused_clock() {
+    let seen = std::sync::Mutex::new(Vec::new());
+    let _ = future::retry_with(Fixed::new(Duration::from_secs(30)).max_retries(2), |attempt| {
+        seen.lock().unwrap().push((attempt.elapsed.as_secs(), attempt.time_left));
+        async { Err::<(), _>("down") }
+    })
+    .max_elapsed(Duration::from_secs(100))
+    .sleep(tokio::time::sleep)
+    .call()
+    .await;
+    let left = |s| Some(Duration::from_secs(s));
+    assert_eq!(*seen.lock().unwrap(), [(0, left(100)), (30, left(70)), (60, left(40))]);
+}
+
 #[test]
 fn async_std() {
     let calls = AtomicU32::new(0);

@@ -107,3 +107,61 @@ fn the_async_adapter_logs_the_same_lines() {
         ]
     );
 }
+
+#[test]
+fn a_named_retry_begins_every_line_with_its_name_in_both_adapters() {
+    capture_logs();
+    let mut n = 0;
+    let _ = blocking::retry(Exponential::new(ms(200)).max_retries(3), || {
+        n += 1;
+        if n < 3 { Err("card network timeout") } else { Ok(n) }
+    })
+    .name("charge_card")
+    .sleep(|_| {})
+    .call();
+    let _ = futures::executor::block_on(
+        future::retry(Fixed::new(ms(1)).max_retries(1), || async { Err::<(), _>("declined") })
+            .name("charge_card")
+            .when(|e| *e != "declined")
+            .call(),
+    );
+    let _ = futures::executor::block_on(
+        future::retry([ms(7)], || async { Err::<(), _>("503") })
+            .name("fetch_rates")
+            .sleep(|_| std::future::ready(()))
+            .call(),
+    );
+    assert_eq!(
+        persevere_lines(log::Level::Trace),
+        [
+            (Warn, "charge_card: attempt 1/4 failed: card network timeout; retrying in 200ms".into()),
+            (Warn, "charge_card: attempt 2/4 failed: card network timeout; retrying in 400ms".into()),
+            (Info, "charge_card: attempt 3/4 succeeded after 600ms of backoff".into()),
+            (
+                log::Level::Debug,
+                "charge_card: attempt 1/2 failed: declined; not retrying: the error is not retryable"
+                    .into()
+            ),
+            (Warn, "fetch_rates: attempt 1/2 failed: 503; retrying in 7ms".into()),
+            (Error, "fetch_rates: attempt 2/2 failed: 503; giving up: no retries left".into()),
+        ]
+    );
+}
+
+#[test]
+fn the_attempt_lines_take_the_level_they_are_given() {
+    capture_logs();
+    let policy =
+        persevere::Policy::new(Fixed::new(ms(3)).max_retries(1)).name("orders_db").log_level(Error);
+    let _ = policy.retry(|| Err::<(), _>("deadlock")).sleep(|_| {}).call();
+    let _ = blocking::retry([ms(3)], || Err::<(), _>("slow")).log_level(Info).sleep(|_| {}).call();
+    assert_eq!(
+        persevere_lines(log::Level::Trace),
+        [
+            (Error, "orders_db: attempt 1/2 failed: deadlock; retrying in 3ms".into()),
+            (Error, "orders_db: attempt 2/2 failed: deadlock; giving up: no retries left".into()),
+            (Info, "attempt 1/2 failed: slow; retrying in 3ms".into()),
+            (Error, "attempt 2/2 failed: slow; giving up: no retries left".into()),
+        ]
+    );
+}

@@ -272,6 +272,45 @@ macro_rules! limit_setters {
             let budget = budget.clone();
             self.map_limits(|l| l.budget = Some(budget))
         }
+
+        /// Name the operation: every log line of this retry begins with `name`, and the
+        /// retry's metrics carry it as their `operation` label. A `&'static str`, so that
+        /// the labels stay few.
+        ///
+        /// ```
+        /// use persevere::{blocking, Fixed};
+        /// use std::time::Duration;
+        ///
+        /// // Logs "charge_card: attempt 1/3 failed: card network timeout; retrying in 1ms".
+        /// let result = blocking::retry(Fixed::new(Duration::from_millis(1)).max_retries(2), || {
+        ///     Err::<(), _>("card network timeout")
+        /// })
+        /// .name("charge_card")
+        /// .call();
+        /// assert!(result.is_err());
+        /// ```
+        #[inline]
+        pub fn name(self, name: &'static str) -> $Out {
+            self.map_limits(|l| l.name = Some(name))
+        }
+
+        /// The level of the line logged for each failed attempt that is retried (default
+        /// `Warn`): a database client may want `Error`, a chatty API `Info`. The success
+        /// line stays at `Info`, giving up at `Error` and not retrying at `Debug`.
+        ///
+        /// ```
+        /// use persevere::{blocking, Fixed};
+        /// use std::time::Duration;
+        ///
+        /// let _ = blocking::retry(Fixed::new(Duration::ZERO).max_retries(1), || Err::<(), _>("deadlock"))
+        ///     .name("orders_db")
+        ///     .log_level(log::Level::Error)
+        ///     .call();
+        /// ```
+        #[inline]
+        pub fn log_level(self, level: log::Level) -> $Out {
+            self.map_limits(|l| l.level = level)
+        }
     };
 }
 pub(crate) use limit_setters;

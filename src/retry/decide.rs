@@ -67,7 +67,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         }
         let now = clock.now();
         let started = *limits.started.get_or_insert(now);
-        let elapsed = now.saturating_duration_since(started);
+        let elapsed = self.elapsed(now.saturating_duration_since(started));
         let time_left = max_elapsed.map(|max| max.saturating_sub(elapsed));
         Attempt { number, elapsed, time_left }
     }
@@ -86,7 +86,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
             }
         }
         if self.attempts > 1 && enabled(Level::Info) {
-            log_success(self.counter(false), self.slept());
+            log_success(self.counter(false, limits.get()), self.slept());
         }
         self.report(Stop::Succeeded)
     }
@@ -110,13 +110,14 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         // A retry nested in a sole layer makes a single attempt and must not count the
         // enclosing layer's failures twice, in the budget or in the metrics.
         if metrics::ENABLED && !nested {
-            count(step, limits.and_then(|l| l.budget.as_ref()));
+            count(step, limits.as_ref().and_then(|l| l.budget.as_ref()));
         }
         match step {
             Step::Retry(delay) => {
                 self.add_slept(delay);
-                if enabled(Level::Warn) {
-                    log_retry(self.counter(true), error, delay);
+                let level = limits.as_ref().map_or(Level::Warn, |l| l.level);
+                if enabled(level) {
+                    log_retry(level, self.counter(true, limits.as_deref()), error, delay);
                 }
                 hooks.notify(error, delay);
             }
@@ -124,7 +125,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
                 // Error is the least verbose of the two levels a stop logs at.
                 if enabled(Level::Error) {
                     let took_delay = matches!(stop, Stop::MaxElapsed | Stop::BudgetExhausted);
-                    log_stop(self.counter(took_delay), error, stop);
+                    log_stop(self.counter(took_delay, limits.as_deref()), error, stop);
                 }
                 hooks.give_up(error, &self.report(stop));
             }
@@ -161,8 +162,9 @@ impl<S: Iterator<Item = Duration>> Run<S> {
             return Step::Retry(delay);
         };
         if let Some(max) = limits.max_elapsed {
-            let elapsed =
+            let measured =
                 limits.started.map_or(Duration::ZERO, |s| clock.now().saturating_duration_since(s));
+            let elapsed = self.elapsed(measured);
             // An overflowing sum is past any limit, Duration::MAX included.
             if elapsed.checked_add(delay).is_none_or(|end| end > max) {
                 return Step::Stop(Stop::MaxElapsed);
@@ -175,6 +177,15 @@ impl<S: Iterator<Item = Duration>> Run<S> {
             }
         }
         Step::Retry(delay)
+    }
+
+    /// The time since the first attempt started: what the clock measured, and never less
+    /// than the time slept. A clock that stands still while the sleeps advance virtual time
+    /// (std's clock under tokio's paused time in tests) then still ends `max_elapsed`; a
+    /// real clock always measures at least the sleeps.
+    #[inline]
+    fn elapsed(&self, measured: Duration) -> Duration {
+        measured.max(self.slept())
     }
 
     #[inline]
@@ -197,7 +208,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
     /// attempts so far gives the most attempts there can be; `took_delay` says whether the
     /// failure being logged took a delay from the schedule.
     #[cold]
-    fn counter(&self, took_delay: bool) -> Counter {
+    fn counter(&self, took_delay: bool, limits: Option<&Limits>) -> Counter {
         let max = match self.schedule.size_hint() {
             (low, Some(high)) if low == high => u32::try_from(high)
                 .ok()
@@ -205,7 +216,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
                 .and_then(|max| max.checked_add(u32::from(took_delay))),
             _ => None,
         };
-        Counter(self.attempts, max)
+        Counter { name: limits.and_then(|l| l.name), attempt: self.attempts, max }
     }
 }
 
@@ -245,13 +256,13 @@ fn enabled(level: Level) -> bool {
 #[cold]
 #[inline(never)]
 fn log_success(attempt: Counter, slept: Duration) {
-    log::info!(target: "persevere", "attempt {attempt} succeeded after {slept:?} of backoff");
+    log::info!(target: "persevere", "{attempt} succeeded after {slept:?} of backoff");
 }
 
 #[cold]
 #[inline(never)]
-fn log_retry(attempt: Counter, error: &dyn Display, delay: Duration) {
-    log::warn!(target: "persevere", "attempt {attempt} failed: {error}; retrying in {delay:?}");
+fn log_retry(level: Level, attempt: Counter, error: &dyn Display, delay: Duration) {
+    log::log!(target: "persevere", level, "{attempt} failed: {error}; retrying in {delay:?}");
 }
 
 #[cold]
@@ -259,23 +270,32 @@ fn log_retry(attempt: Counter, error: &dyn Display, delay: Duration) {
 fn log_stop(attempt: Counter, error: &dyn Display, stop: Stop) {
     match stop {
         Stop::NotRetryable | Stop::OuterLayerRetries => {
-            log::debug!(target: "persevere", "attempt {attempt} failed: {error}; not retrying: {stop}")
+            log::debug!(target: "persevere", "{attempt} failed: {error}; not retrying: {stop}")
         }
         _ => {
-            log::error!(target: "persevere", "attempt {attempt} failed: {error}; giving up: {stop}")
+            log::error!(target: "persevere", "{attempt} failed: {error}; giving up: {stop}")
         }
     }
 }
 
-/// "2/4" when the schedule's length is known, "2" otherwise.
+/// "attempt 2/4" when the schedule's length is known, "attempt 2" otherwise; after the
+/// retry's name and a colon when it has one.
 #[derive(Clone, Copy)]
-struct Counter(u32, Option<u32>);
+struct Counter {
+    name: Option<&'static str>,
+    attempt: u32,
+    max: Option<u32>,
+}
 
 impl Display for Counter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.1 {
-            Some(max) => write!(f, "{}/{max}", self.0),
-            None => write!(f, "{}", self.0),
+        if let Some(name) = self.name {
+            write!(f, "{name}: ")?;
+        }
+        write!(f, "attempt {}", self.attempt)?;
+        match self.max {
+            Some(max) => write!(f, "/{max}"),
+            None => Ok(()),
         }
     }
 }

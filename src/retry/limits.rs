@@ -1,5 +1,6 @@
 //! The limits of a retry besides its schedule: `max_elapsed`, `adjust_ceiling`,
-//! `sole_layer` and `budget`, with the little state they need while the retry runs.
+//! `sole_layer` and `budget`, with the little state they need while the retry runs, and how
+//! it names itself in logs and metrics (`name`, `log_level`).
 //!
 //! A retry that sets none of them carries [`Unset`] in their place, which takes no room:
 //! the common retry's future is then as small as a hand-written one.
@@ -16,15 +17,21 @@ use crate::budget::{RetryBudget, Withdrawal};
 /// the same order of magnitude; raise it with `adjust_ceiling`.
 pub const DEFAULT_ADJUST_CEILING: Duration = Duration::from_secs(300);
 
-/// The limits of a retry once one of `max_elapsed`, `adjust_ceiling`, `sole_layer` or
-/// `budget` is set (or the operation reads its [`Attempt`](crate::Attempt)); until then a
-/// retry carries [`Unset`] instead. You do not build this type: the setters do.
+/// The limits of a retry once one of `max_elapsed`, `adjust_ceiling`, `sole_layer`,
+/// `budget`, `name` or `log_level` is set (or the operation reads its
+/// [`Attempt`](crate::Attempt)); until then a retry carries [`Unset`] instead. You do not
+/// build this type: the setters do.
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub(crate) max_elapsed: Option<Duration>,
     pub(crate) adjust_ceiling: Duration,
     pub(crate) sole_layer: bool,
     pub(crate) budget: Option<RetryBudget>,
+    /// Begins every log line and labels the metrics: a static string keeps the labels'
+    /// cardinality bounded.
+    pub(crate) name: Option<&'static str>,
+    /// The level of the line logged for each failed attempt that is retried.
+    pub(crate) level: log::Level,
     /// When the first attempt started; read only when someone looks at the time.
     pub(crate) started: Option<Instant>,
     /// What the latest retry paid the budget, refunded in part on success.
@@ -39,6 +46,8 @@ impl Default for Limits {
             adjust_ceiling: DEFAULT_ADJUST_CEILING,
             sole_layer: false,
             budget: None,
+            name: None,
+            level: log::Level::Warn,
             started: None,
             withdrawal: None,
         }
