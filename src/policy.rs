@@ -2,12 +2,15 @@
 
 use core::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::budget::RetryKind;
 use crate::clock::SystemClock;
 use crate::retry::hooks::Limits;
-use crate::retry::hooks::RetryHooks;
+use crate::retry::hooks::{RetryHooks, Timing, Verdict};
 use crate::retry::{Plain, WithAttempt, blocking, future};
 use crate::{Attempt, Report};
 
@@ -69,18 +72,52 @@ pub struct Policy<S, E> {
 // The field types are the hooks' signatures; aliases would only hide them.
 #[allow(clippy::type_complexity)]
 pub struct SharedHooks<E> {
-    when: Option<Arc<dyn Fn(&E) -> bool + Send + Sync>>,
+    when: Option<Arc<dyn Fn(&E) -> Option<RetryKind> + Send + Sync>>,
     notify: Option<Arc<dyn Fn(&E, Duration) + Send + Sync>>,
     adjust: Option<Arc<dyn Fn(&E, Duration) -> Option<Duration> + Send + Sync>>,
     give_up: Option<Arc<dyn Fn(&E, &Report) + Send + Sync>>,
+    timeout: Option<(Duration, Arc<dyn Fn() -> E + Send + Sync>)>,
 }
 
 impl<E> crate::retry::hooks::sealed::Sealed for SharedHooks<E> {}
 
+impl<E> Timing for SharedHooks<E> {
+    type Timer<F: Future<Output = ()>> = Option<F>;
+    type Armed<'a, F: Future<Output = ()> + 'a> =
+        (Option<(Pin<&'a mut F>, Arc<dyn Fn() -> E + Send + Sync>)>, bool);
+
+    #[inline]
+    fn attempt_timeout(&self) -> Option<Duration> {
+        self.timeout.as_ref().map(|(limit, _)| *limit)
+    }
+
+    #[inline]
+    fn timer<F: Future<Output = ()>>(&self, sleep: impl FnOnce(Duration) -> F) -> Option<F> {
+        self.attempt_timeout().map(sleep)
+    }
+
+    #[inline]
+    fn arm<'a, F: Future<Output = ()> + 'a>(
+        &self,
+        timer: Pin<&'a mut Option<F>>,
+        sole: bool,
+    ) -> Self::Armed<'a, F> {
+        (timer.as_pin_mut().zip(self.timeout.as_ref().map(|(_, error)| error.clone())), sole)
+    }
+
+    #[inline]
+    fn sole<F: Future<Output = ()>>((_, sole): &Self::Armed<'_, F>) -> bool {
+        *sole
+    }
+}
+
 impl<E> RetryHooks<E> for SharedHooks<E> {
     #[inline]
-    fn retryable(&self, error: &E) -> bool {
-        self.when.as_ref().is_none_or(|when| when(error))
+    fn verdict(&self, error: &E) -> Option<RetryKind> {
+        match &self.when {
+            Some(when) => when(error),
+            None => Some(RetryKind::Normal),
+        }
     }
 
     #[inline]
@@ -101,6 +138,17 @@ impl<E> RetryHooks<E> for SharedHooks<E> {
             give_up(error, report);
         }
     }
+
+    #[inline]
+    fn poll_timeout<F: Future<Output = ()>>(
+        armed: &mut Self::Armed<'_, F>,
+        cx: &mut Context<'_>,
+    ) -> Poll<E> {
+        match armed {
+            (Some((timer, error)), _) => timer.as_mut().poll(cx).map(|()| error()),
+            (None, _) => Poll::Pending,
+        }
+    }
 }
 
 impl<S, E> Policy<S, E> {
@@ -108,15 +156,21 @@ impl<S, E> Policy<S, E> {
     pub fn new(schedule: S) -> Self {
         Policy {
             schedule,
-            hooks: SharedHooks { when: None, notify: None, adjust: None, give_up: None },
+            hooks: SharedHooks {
+                when: None,
+                notify: None,
+                adjust: None,
+                give_up: None,
+                timeout: None,
+            },
             limits: Limits::default(),
         }
     }
 
-    /// Retry only the errors for which `f` returns `true`; see
+    /// Retry only the errors for which `f` returns `true` (or a [`RetryKind`]); see
     /// [`blocking::Retry::when`](crate::blocking::Retry::when).
-    pub fn when(mut self, f: impl Fn(&E) -> bool + Send + Sync + 'static) -> Self {
-        self.hooks.when = Some(Arc::new(f));
+    pub fn when<R: Verdict>(mut self, f: impl Fn(&E) -> R + Send + Sync + 'static) -> Self {
+        self.hooks.when = Some(Arc::new(move |e| f(e).kind()));
         self
     }
 
@@ -141,6 +195,19 @@ impl<S, E> Policy<S, E> {
     /// [`blocking::Retry::on_give_up`](crate::blocking::Retry::on_give_up).
     pub fn on_give_up(mut self, f: impl Fn(&E, &Report) + Send + Sync + 'static) -> Self {
         self.hooks.give_up = Some(Arc::new(f));
+        self
+    }
+
+    /// End each attempt of an async retry after `limit`, failing it with `on_timeout()`; see
+    /// [`future::Retry::attempt_timeout`](crate::future::Retry::attempt_timeout). Blocking
+    /// retries of the policy do not use it: a thread cannot be cancelled (hand
+    /// [`Attempt::time_left`] or your own limit to the I/O's timeout instead).
+    pub fn attempt_timeout(
+        mut self,
+        limit: Duration,
+        on_timeout: impl Fn() -> E + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks.timeout = Some((limit, Arc::new(on_timeout)));
         self
     }
 
@@ -242,6 +309,7 @@ impl<E> Clone for SharedHooks<E> {
             notify: self.notify.clone(),
             adjust: self.adjust.clone(),
             give_up: self.give_up.clone(),
+            timeout: self.timeout.clone(),
         }
     }
 }
@@ -264,6 +332,7 @@ impl<E> fmt::Debug for SharedHooks<E> {
             .field("notify", &self.notify.is_some())
             .field("adjust", &self.adjust.is_some())
             .field("on_give_up", &self.give_up.is_some())
+            .field("attempt_timeout", &Timing::attempt_timeout(self))
             .finish()
     }
 }

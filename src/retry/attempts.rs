@@ -43,7 +43,7 @@ macro_rules! retry_loop {
                     let attempt =
                         retry.run.begin(Op::HANDS_ATTEMPT, &mut retry.limits, &retry.clock);
                     let sole = retry.limits.get().is_some_and(|l| l.sole_layer);
-                    let outcome = attempt!(retry.op, attempt, sole);
+                    let (outcome, timed_out) = attempt!(retry, attempt, sole);
                     // `{ outcome }` moves the outcome into the match, and the error lives
                     // only inside it: the async flavour holds neither across the sleep.
                     let nap = match { outcome } {
@@ -53,6 +53,7 @@ macro_rules! retry_loop {
                                 &retry.hooks,
                                 &mut retry.limits,
                                 &error,
+                                timed_out,
                                 &retry.clock,
                             );
                             match step {

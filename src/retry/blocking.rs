@@ -149,10 +149,11 @@ where
     }
 }
 
-/// One attempt, inside the one-layer scope when the retry is the sole layer.
+/// One attempt, inside the one-layer scope when the retry is the sole layer; with whether it
+/// timed out, which a blocking attempt never does.
 macro_rules! attempt {
-    ($op:expr, $attempt:expr, $sole:expr) => {
-        scope::enter($sole, || $op.start($attempt))
+    ($retry:ident, $attempt:expr, $sole:expr) => {
+        (scope::enter($sole, || $retry.op.start($attempt)), false)
     };
 }
 #[allow(unused_imports)] // used by the loop `retry_loop!` emits

@@ -29,11 +29,11 @@ macro_rules! builder {
             }
         }
 
-        impl<S, Op, E, W, N, A, G, Sl, C, L> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C, L> {
+        impl<S, Op, E, W, N, A, G, T, Sl, C, L> Retry<S, Op, Hooks<E, W, N, A, G, T>, Sl, C, L> {
             #[inline]
             fn map_hooks<H2>(
                 self,
-                f: impl FnOnce(Hooks<E, W, N, A, G>) -> H2,
+                f: impl FnOnce(Hooks<E, W, N, A, G, T>) -> H2,
             ) -> Retry<S, Op, H2, Sl, C, L> {
                 let Retry { run, op, hooks, limits, sleep, clock } = self;
                 Retry { run, op, hooks: f(hooks), limits, sleep, clock }
@@ -73,12 +73,14 @@ macro_rules! builder {
 }
 pub(crate) use builder;
 
-/// The hook setters of a flavour's `Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C, L>`; invoked
+/// The hook setters of a flavour's `Retry<S, Op, Hooks<E, W, N, A, G, T>, Sl, C, L>`; invoked
 /// inside that `impl`, whose type has a `map_hooks` method.
 macro_rules! hook_setters {
     () => {
         /// Retry only the errors for which `f` returns `true`; any other error is returned
-        /// at once. By default every error is retried.
+        /// at once. By default every error is retried. `f` may instead return an
+        /// `Option<RetryKind>`, to tell a budget which errors were timeouts (see
+        /// [`Verdict`](crate::hooks::Verdict)).
         ///
         /// ```
         /// use persevere::{blocking, Fixed};
@@ -95,7 +97,11 @@ macro_rules! hook_setters {
         /// assert_eq!(calls, 1);
         /// ```
         #[inline]
-        pub fn when<F: Fn(&E) -> bool>(self, f: F) -> Retry<S, Op, Hooks<E, F, N, A, G>, Sl, C, L> {
+        pub fn when<F, R>(self, f: F) -> Retry<S, Op, Hooks<E, F, N, A, G, T>, Sl, C, L>
+        where
+            F: Fn(&E) -> R,
+            R: $crate::hooks::Verdict,
+        {
             self.map_hooks(|h| h.when(f))
         }
 
@@ -120,7 +126,7 @@ macro_rules! hook_setters {
         pub fn notify<F: Fn(&E, Duration)>(
             self,
             f: F,
-        ) -> Retry<S, Op, Hooks<E, W, F, A, G>, Sl, C, L> {
+        ) -> Retry<S, Op, Hooks<E, W, F, A, G, T>, Sl, C, L> {
             self.map_hooks(|h| h.notify(f))
         }
 
@@ -150,7 +156,7 @@ macro_rules! hook_setters {
         pub fn adjust<F: Fn(&E, Duration) -> Option<Duration>>(
             self,
             f: F,
-        ) -> Retry<S, Op, Hooks<E, W, N, F, G>, Sl, C, L> {
+        ) -> Retry<S, Op, Hooks<E, W, N, F, G, T>, Sl, C, L> {
             self.map_hooks(|h| h.adjust(f))
         }
 
@@ -173,7 +179,7 @@ macro_rules! hook_setters {
         pub fn on_give_up<F: Fn(&E, &crate::Report)>(
             self,
             f: F,
-        ) -> Retry<S, Op, Hooks<E, W, N, A, F>, Sl, C, L> {
+        ) -> Retry<S, Op, Hooks<E, W, N, A, F, T>, Sl, C, L> {
             self.map_hooks(|h| h.on_give_up(f))
         }
     };

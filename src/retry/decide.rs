@@ -91,8 +91,9 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         self.report(Stop::Succeeded)
     }
 
-    /// After a failed attempt: retry after a delay, or stop. `clock` is read only to
-    /// check `max_elapsed`.
+    /// After a failed attempt: retry after a delay, or stop. `timed_out` says the attempt
+    /// ran out of its attempt timeout, which a budget charges as a timeout. `clock` is read
+    /// only to check `max_elapsed`.
     ///
     /// On `Step::Retry` the delay is counted as slept, the `notify` hook has run and the
     /// warning is logged; on `Step::Stop` the give-up hook has run and the reason is logged.
@@ -102,11 +103,12 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         hooks: &impl RetryHooks<E>,
         limits: &mut impl LimitSlot,
         error: &E,
+        timed_out: bool,
         clock: &impl Clock,
     ) -> Step {
         let nested = scope::inside_sole_layer();
         let mut limits = limits.get_mut();
-        let step = self.decide(hooks, limits.as_deref_mut(), nested, error, clock);
+        let step = self.decide(hooks, limits.as_deref_mut(), nested, timed_out, error, clock);
         // A retry nested in a sole layer makes a single attempt and must not count the
         // enclosing layer's failures twice, in the budget or in the metrics.
         if metrics::ENABLED && !nested {
@@ -139,11 +141,15 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         hooks: &impl RetryHooks<E>,
         limits: Option<&mut Limits>,
         nested: bool,
+        timed_out: bool,
         error: &E,
         clock: &impl Clock,
     ) -> Step {
-        if !hooks.retryable(error) {
+        let Some(mut kind) = hooks.verdict(error) else {
             return Step::Stop(Stop::NotRetryable);
+        };
+        if timed_out {
+            kind = RetryKind::Timeout;
         }
         if nested {
             return Step::Stop(Stop::OuterLayerRetries);
@@ -171,7 +177,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
             }
         }
         if let Some(budget) = &limits.budget {
-            match budget.try_withdraw(RetryKind::Normal) {
+            match budget.try_withdraw(kind) {
                 Some(paid) => limits.withdrawal = Some(paid),
                 None => return Step::Stop(Stop::BudgetExhausted),
             }

@@ -40,7 +40,7 @@ use std::time::Duration;
 use super::attempts::{JustResult, WithReport, retry_loop};
 use super::builder::builder;
 use super::decide::{Run, Step};
-use super::hooks::{Hooks, RetryHooks, Unset};
+use super::hooks::{Hooks, RetryHooks, Timeout, Unset};
 use super::limits::{LimitSlot, Limits};
 use super::{Attempt, Plain, Report, WithAttempt, scope};
 use crate::clock::{Clock, SystemClock};
@@ -174,16 +174,70 @@ impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
     }
 }
 
-/// One attempt: the operation's future, awaited in place. A sole-layer retry enters the
-/// one-layer scope around each poll of it, so the scope holds wherever the task runs; the
-/// pin is moved into the poll closure, so the retry's future keeps one pointer to it.
+impl<S, Op, E, W, N, A, G, Sl, C, L> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C, L> {
+    /// End an attempt that runs longer than `limit`: its future is dropped, and it fails
+    /// with the error `on_timeout()` makes (each attempt holds a clone of `on_timeout`), which then goes through `when`, `notify`,
+    /// `adjust` and the give-up hook like any other (a budget charges its retry as a
+    /// timeout). The limit is timed with the retry's own sleep, so tokio's paused clock and
+    /// futures-timer both work.
+    ///
+    /// Blocking retries have no attempt timeout: a thread cannot be cancelled. There, hand
+    /// [`Attempt::time_left`] (with `max_elapsed`) or a limit of your own to the I/O's own
+    /// timeout, through [`blocking::retry_with`](crate::blocking::retry_with).
+    ///
+    /// ```
+    /// use persevere::{future, Fixed, Stop};
+    /// use std::time::Duration;
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum Error { TimedOut, Refused }
+    /// # impl std::fmt::Display for Error { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { write!(f, "{self:?}") } }
+    ///
+    /// # futures::executor::block_on(async {
+    /// let (result, report) = future::retry(Fixed::new(Duration::ZERO).max_retries(2), || async {
+    ///     std::future::pending::<Result<(), Error>>().await // a server that never answers
+    /// })
+    /// .attempt_timeout(Duration::from_millis(5), || Error::TimedOut)
+    /// .call_with_report()
+    /// .await;
+    /// assert_eq!(result, Err(Error::TimedOut));
+    /// assert_eq!((report.attempts, report.stop), (3, Stop::ScheduleExhausted));
+    /// # });
+    /// ```
+    #[inline]
+    #[allow(clippy::type_complexity)] // the builder's type, spelled out as users see it
+    pub fn attempt_timeout<F: Fn() -> E + Clone>(
+        self,
+        limit: Duration,
+        on_timeout: F,
+    ) -> Retry<S, Op, Hooks<E, W, N, A, G, Timeout<F>>, Sl, C, L> {
+        self.map_hooks(|h| h.attempt_timeout(Timeout { limit, error: on_timeout }))
+    }
+}
+
+/// One attempt: the operation's future, awaited in place; with whether it timed out.
+///
+/// A sole-layer retry enters the one-layer scope around each poll of it, so the scope holds
+/// wherever the task runs. With an attempt timeout, the timer (a sleep of the retry's own
+/// sleeper) is polled beside it, and the attempt's future is dropped when it fires. The pins
+/// are moved into the poll closure, so the retry's future keeps one pointer to each; a retry
+/// without a timeout holds no timer and no pointer to one.
 macro_rules! attempt {
-    ($op:expr, $attempt:expr, $sole:expr) => {
-        if $sole {
-            let mut running = pin!($op.start($attempt));
-            poll_fn(move |cx| scope::enter(true, || running.as_mut().poll(cx))).await
+    ($retry:ident, $attempt:expr, $sole:expr) => {
+        if $sole || $retry.hooks.attempt_timeout().is_some() {
+            let mut running = pin!($retry.op.start($attempt));
+            let timer = pin!($retry.hooks.timer(|limit| $retry.sleep.sleep(limit)));
+            let mut armed = $retry.hooks.arm(timer, $sole);
+            poll_fn(move |cx| {
+                let sole = H::sole(&armed);
+                if let Poll::Ready(outcome) = scope::enter(sole, || running.as_mut().poll(cx)) {
+                    return Poll::Ready((outcome, false));
+                }
+                H::poll_timeout(&mut armed, cx).map(|error| (Err(error), true))
+            })
+            .await
         } else {
-            $op.start($attempt).await
+            ($retry.op.start($attempt).await, false)
         }
     };
 }
