@@ -51,8 +51,8 @@ async fn a_slow_attempt_is_cut_at_its_limit_on_tokios_paused_clock() {
     })
     .attempt_timeout(secs(5), || Error::TimedOut)
     .when(|e| *e == Error::TimedOut)
-    .notify(|e, delay| seen.lock().unwrap().push((e.clone(), delay)))
-    .on_give_up(|e, report| *gave_up.lock().unwrap() = Some((e.clone(), report.stop)))
+    .notify(|e, delay| seen.lock().unwrap().push((*e, delay)))
+    .on_give_up(|e, report| *gave_up.lock().unwrap() = Some((*e, report.stop)))
     .sleep(tokio::time::sleep)
     .call_with_report()
     .await;
