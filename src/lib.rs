@@ -64,6 +64,8 @@ mod metrics;
 #[cfg(feature = "std")]
 pub mod policy;
 #[cfg(feature = "std")]
+mod presets;
+#[cfg(feature = "std")]
 mod retry;
 #[cfg(feature = "std")]
 pub mod supervise;

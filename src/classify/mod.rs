@@ -11,6 +11,8 @@
 //!   you to wait, or a [`HintError`] naming the bad value. [`hint_delay`] then turns that
 //!   minimum into the delay to sleep: a little later than asked, at random, so that clients
 //!   told the same thing do not come back together, and never above a ceiling.
+//! * [`HttpFailure`]: what an HTTP client's error tells a retry (status and headers), for
+//!   [`server_hint`] and the ready-made [`Policy::http`](crate::Policy::http).
 //!
 //! ```
 //! use persevere::classify::{self, DEFAULT_HINT_CAP};
@@ -38,6 +40,7 @@ mod delay;
 mod hint;
 mod http;
 mod io;
+mod response;
 
 pub use delay::{DEFAULT_HINT_CAP, hint_delay, hint_delay_with};
 pub use hint::{
@@ -45,3 +48,4 @@ pub use hint::{
 };
 pub use http::is_retryable_status;
 pub use io::{is_transient_io, is_transient_kind};
+pub use response::{HttpFailure, server_hint};
