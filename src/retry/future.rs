@@ -65,6 +65,37 @@ use crate::clock::{Clock, SystemClock};
 /// assert_eq!(reply, Ok("pong"));
 /// # });
 /// ```
+///
+/// # Spawning a retry
+///
+/// `tokio::spawn` (like any spawn) wants a `'static` future, so a retry whose operation
+/// borrows a local does not compile: first E0373 ("may outlive the current function"), then,
+/// with `move` added to the closure, "captured variable cannot escape `FnMut` closure body",
+/// because each attempt's future would borrow from the closure. Move an owned handle into
+/// the task, and clone it into each attempt's future:
+///
+/// ```
+/// use persevere::{future, Fixed};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+/// # runtime.block_on(async {
+/// let client = Arc::new(String::from("db-primary")); // stands for a client handle
+/// let task = tokio::spawn(async move {
+///     future::retry(Fixed::new(Duration::from_millis(1)), move || {
+///         let client = Arc::clone(&client); // one clone per attempt
+///         async move { if client.is_empty() { Err("no client") } else { Ok(client.len()) } }
+///     })
+///     .sleep(tokio::time::sleep)
+///     .call()
+///     .await
+/// });
+/// assert_eq!(task.await.unwrap(), Ok(10));
+/// # });
+/// ```
+///
+/// An `async move ||` closure that owns its captures works too, through [`retry_mut`].
 #[inline]
 pub fn retry<S, Op, Fut, T, E>(schedule: S, op: Op) -> Retry<S::IntoIter, Plain<Op>, Hooks<E>>
 where
