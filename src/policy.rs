@@ -218,7 +218,7 @@ impl<S, E> Policy<S, E> {
         self
     }
 
-    /// A blocking retry of `op` under this policy; see [`blocking::retry`](crate::blocking::retry).
+    /// A blocking retry of `op` under this policy; see [`blocking::retry`].
     pub fn retry<T, Op>(
         &self,
         op: Op,
@@ -261,7 +261,7 @@ impl<S, E> Policy<S, E> {
         )
     }
 
-    /// An async retry of `op` under this policy; see [`future::retry`](crate::future::retry).
+    /// An async retry of `op` under this policy; see [`future::retry`].
     pub fn retry_async<T, Op, Fut>(
         &self,
         op: Op,
