@@ -495,9 +495,12 @@
 //! ## A background loop that must never die
 //!
 //! A health checker, a queue consumer or a metrics flusher runs for the life of the
-//! process. A [`Supervisor`] restarts it after an error or a panic, with backoff; starts
-//! the backoff over after a healthy run; and ends it on request, even mid-backoff. To make
-//! it never give up, raise [`max_failures`] to `u32::MAX`.
+//! process. A [`Supervisor`] restarts it after an error or a panic, with backoff (here 1 s,
+//! 2 s, 4 s… up to a minute between restarts); starts the backoff over after a healthy run;
+//! and ends it on request, even mid-backoff. To make it never give up, raise
+//! [`max_failures`] to `u32::MAX`, and give it a schedule without a count limit
+//! ([`forever`]): once a schedule runs out the supervisor repeats its last delay, so with
+//! the default 3 retries the delays would stop growing at 4 s and never reach the cap.
 //!
 //! ```
 //! use persevere::supervise::{Outcome, Supervisor};
@@ -507,7 +510,9 @@
 //! # fn check_upstream() -> Result<(), String> { Ok(()) }
 //! let (healthy, became_healthy) = mpsc::channel();
 //! let mut runs = 0;
-//! let restarts = Exponential::new(Duration::from_secs(1)).max_delay(Duration::from_secs(60));
+//! let restarts = Exponential::new(Duration::from_secs(1))
+//!     .max_delay(Duration::from_secs(60))
+//!     .forever(); // 1 s, 2 s, 4 s… 32 s, then 60 s for good
 //! let checker = Supervisor::new(restarts)
 //!     .name("health-checker")
 //!     .max_failures(u32::MAX) // never give up...
