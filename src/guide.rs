@@ -4,16 +4,19 @@
 //! This module holds no code. Every example below is a doctest that runs against an
 //! in-memory stand-in for the service it calls. Where a recipe's delays are seconds long, a
 //! hidden line swaps the sleep for a no-op (see [`blocking::Retry::sleep`]), and where a
-//! time limit decides the outcome, the clock for a [`ManualClock`]; so the whole guide runs
-//! in a moment with `cargo test --doc guide`.
+//! time limit decides the outcome, the clock for a [`ManualClock`]; the tokio examples run
+//! on a runtime whose clock is paused, which jumps ahead whenever every task waits. So the
+//! whole guide runs in a moment with `cargo test --doc guide`.
 //!
-//! * [Coming from another library](#coming-from-another-library): [tenacity](#tenacity-python),
+//! * [Coming from another library](#coming-from-another-library): [tenacity](#tenacity-python)
+//!   and [your own decorators and presets](#your-own-decorators-and-presets),
 //!   [Polly](#polly-net), [cenkalti/backoff](#cenkaltibackoff-go), [`backon`](#backon),
 //!   [`backoff`](#backoff-rust), [`tokio-retry`](#tokio-retry).
 //! * [Recipes](#recipes): [a database connection](#a-database-connection),
 //!   [publishing to a message broker](#publishing-to-a-message-broker),
 //!   [an HTTP API with 429, 5xx and `Retry-After`](#an-http-api-with-429-5xx-and-retry-after),
-//!   [a payment](#a-payment), [a cache read](#a-cache-read),
+//!   [a file upload](#a-file-upload), [a payment](#a-payment), [a cache read](#a-cache-read),
+//!   [a retry in a spawned task](#a-retry-in-a-spawned-task),
 //!   [a background loop that must never die](#a-background-loop-that-must-never-die),
 //!   [retry, circuit breaker and budget together](#retry-circuit-breaker-and-budget-together).
 //!
@@ -26,8 +29,12 @@
 //!   ends after [`DEFAULT_MAX_RETRIES`] (3) delays unless you say otherwise.
 //! * An **adapter** runs the operation: [`blocking::retry`] on a thread, [`future::retry`]
 //!   under any executor. Both take the same settings ([`when`], [`notify`], [`adjust`],
-//!   [`max_elapsed`], [`on_give_up`], [`budget`]) and return the operation's own error.
-//! * A [`Policy`] is a schedule plus settings, kept once and applied at many call sites.
+//!   [`max_elapsed`], [`on_give_up`], [`budget`], [`name`], [`log_level`]; the async one
+//!   also [`attempt_timeout`]) and return the operation's own error.
+//! * A [`Policy`] is a schedule plus settings, kept once and applied at many call sites; its
+//!   type names only the schedule and the error, so it fits a struct field or a `static`.
+//!   Two come ready-made: [`Policy::network`] for `io::Error`s and [`Policy::http`] for
+//!   HTTP calls.
 //!
 //! A retry loop written by hand is a `for` loop over a schedule; that is what tenacity's
 //! `for attempt in Retrying(...)` and Go's `backoff.NewTicker` become:
@@ -94,11 +101,178 @@
 //! | `retry=retry_if_exception_type(T)` | [`.when(\|e\| ..)`][`when`]: match on your error's variant, or use [`is_transient_io`] |
 //! | `retry=retry_if_result(pred)` | return `Err` from the operation for the results to retry |
 //! | `before_sleep=before_sleep_log(log, WARNING)` | built in: a `warn!` per failed attempt, target `persevere` ("attempt 2/4 failed: …; retrying in 200ms"); [`notify`] for your own |
-//! | `retry_error_callback=f` | [`on_give_up`] for a side effect; `.call().or_else(\|e\| ..)` for a fallback value |
+//! | the function's name in `before_sleep_log`'s line | [`name`]`("charge_card")`: every line of the retry begins with it ("charge_card: attempt 2/4 failed: …") |
+//! | `before_sleep_log(log, ERROR)` | [`log_level`]`(log::Level::Error)`, the level of the per-attempt lines |
+//! | `retry_error_callback=f` | [`on_give_up`]`(\|e, report\| ..)` for a side effect, with the [`Report`] (attempts, time slept, and why it stopped); `.call().or_else(\|e\| ..)` for a fallback value. It also runs for an error that was never retried, which tenacity re-raises without calling back: `report.stop` is then [`Stop::NotRetryable`] |
+//! | `asyncio.wait_for(call(), timeout)` inside the retried function | async: [`attempt_timeout`]`(limit, \|\| MyError::TimedOut)` drops an attempt at the limit and fails it with your error, which `when` then judges like any other |
+//! | your own `with_network_retry`, `with_api_retry` decorators, a dict of presets | [`Policy::network`], [`Policy::http`], and policies in a struct: [below](#your-own-decorators-and-presets) |
 //! | `reraise=True` | always: the operation's own error comes back, never a wrapper like `RetryError` |
 //! | `retry_state.attempt_number`, `statistics` | [`retry_with`] hands the operation its [`Attempt`]; [`call_with_report`] returns a [`Report`] |
 //! | a `Retrying(...)` object reused across calls | a [`Policy`] |
 //! | `@retry` on an `async def`, `AsyncRetrying` | [`future::retry`] |
+//!
+//! ### Your own decorators and presets
+//!
+//! Projects often wrap tenacity in decorators of their own, one per kind of call, or keep a
+//! dict of preset arguments. The two commonest decorators have ready-made policies, on the
+//! schedule such decorators use: 100 ms doubling, full jitter, 5 retries (at most 6
+//! attempts, each wait at most 0.1, 0.2, 0.4, 0.8 and 1.6 s).
+//!
+//! | your decorator | persevere |
+//! |---|---|
+//! | `with_network_retry`: connection errors and timeouts | [`Policy::network`]: the `io::Error`s a fresh attempt can cure ([`is_transient_io`]: refused, reset or aborted connections, timeouts, unreachable networks…) |
+//! | `with_api_retry`: 5xx answers | [`Policy::http`], for an error type that implements [`HttpFailure`]: 408, 429 and every 5xx but 501 and 505, and failures before a response; a server's `Retry-After`, `x-amz-retry-after` or `X-RateLimit-Reset` replaces the wait, up to 5 minutes |
+//!
+//! ```python
+//! def with_network_retry(fn):
+//!     return retry(retry=retry_if_exception_type((ConnectionError, TimeoutError)),
+//!                  wait=wait_random_exponential(multiplier=0.1, max=10),
+//!                  stop=stop_after_attempt(6), reraise=True)(fn)
+//!
+//! def with_api_retry(fn):
+//!     return retry(retry=retry_if_exception(lambda e: e.response.status_code >= 500),
+//!                  wait=wait_random_exponential(multiplier=0.1, max=10),
+//!                  stop=stop_after_attempt(6), reraise=True)(fn)
+//! ```
+//!
+//! A decorator is written once and named on each function it wraps; a policy is kept once,
+//! in a `static` or a field of your client, and named at each call:
+//!
+//! ```
+//! use persevere::classify::HttpFailure;
+//! use persevere::{Exponential, Policy};
+//! use std::{io, sync::LazyLock};
+//!
+//! #[derive(Debug)]
+//! struct ApiError { status: u16, retry_after: Option<String> }
+//!
+//! impl HttpFailure for ApiError {
+//!     fn status(&self) -> Option<u16> {
+//!         Some(self.status)
+//!     }
+//!     fn header(&self, name: &str) -> Option<&[u8]> {
+//!         (name == "retry-after").then_some(self.retry_after.as_deref()?.as_bytes())
+//!     }
+//! }
+//! # impl std::fmt::Display for ApiError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "HTTP {}", self.status) }
+//! # }
+//!
+//! static NETWORK: LazyLock<Policy<Exponential, io::Error>> = LazyLock::new(Policy::network);
+//! static API: LazyLock<Policy<Exponential, ApiError>> = LazyLock::new(Policy::http);
+//!
+//! # let mut reads = vec![Ok("debug = false"), Err(io::Error::from(io::ErrorKind::TimedOut))];
+//! # let mut read_config = || reads.pop().unwrap();
+//! # let mut answers = vec![Ok(1.08), Err(ApiError { status: 502, retry_after: None })];
+//! # let mut get_rate = || answers.pop().unwrap();
+//! // @with_network_retry
+//! // def read_config(): ...
+//! let config = NETWORK
+//!     .retry(|| read_config())
+//! #   .sleep(|_| {})
+//!     .call();
+//! assert_eq!(config.unwrap(), "debug = false"); // after a timeout
+//!
+//! // @with_api_retry
+//! // def get_rate(): ...
+//! let rate = API
+//!     .retry(|| get_rate())
+//! #   .sleep(|_| {})
+//!     .call();
+//! assert_eq!(rate.unwrap(), 1.08); // after a 502
+//!
+//! // A 404 is an answer, not a failure: returned at once.
+//! let missing = API.retry(|| Err::<f64, _>(ApiError { status: 404, retry_after: None })).call();
+//! assert_eq!(missing.unwrap_err().status, 404);
+//! ```
+//!
+//! A dict of presets becomes a struct of policies, each a ready-made one with adjustments.
+//! A preset's schedule is fixed; for longer waits, start from [`Policy::new`] with your
+//! schedule and the preset's hooks (for [`Policy::http`] they are written out in
+//! [a file upload](#a-file-upload)).
+//!
+//! ```python
+//! RETRY_PRESETS = {
+//!     "api": dict(retry=retry_if_exception(is_server_error), stop=stop_after_attempt(6),
+//!                 wait=wait_random_exponential(multiplier=0.1, max=10)),
+//!     "database": dict(retry=retry_if_exception_type(OperationalError), stop=stop_after_attempt(6),
+//!                      wait=wait_random_exponential(multiplier=0.1, max=10),
+//!                      before_sleep=before_sleep_log(log, logging.ERROR)),
+//!     "file_upload": dict(retry=retry_if_exception_type((ConnectionError, TimeoutError)),
+//!                         stop=stop_after_attempt(5), wait=wait_random_exponential(multiplier=5)),
+//! }
+//! ```
+//!
+//! ```
+//! use persevere::{classify, Exponential, Jitter, Policy};
+//! use std::{io, time::Duration};
+//! # use persevere::classify::HttpFailure;
+//! # #[derive(Debug)]
+//! # struct ApiError(u16);
+//! # impl HttpFailure for ApiError {
+//! #     fn status(&self) -> Option<u16> { Some(self.0) }
+//! #     fn header(&self, _: &str) -> Option<&[u8]> { None }
+//! # }
+//! # impl std::fmt::Display for ApiError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "HTTP {}", self.0) }
+//! # }
+//!
+//! struct RetryPresets {
+//!     api: Policy<Exponential, ApiError>,
+//!     database: Policy<Exponential, io::Error>,
+//!     file_upload: Policy<Exponential, io::Error>,
+//! }
+//!
+//! impl RetryPresets {
+//!     fn new() -> Self {
+//!         RetryPresets {
+//!             api: Policy::http(),
+//!             // Each failed attempt at `error!`, its line beginning "orders_db: ".
+//!             database: Policy::network().name("orders_db").log_level(log::Level::Error),
+//!             // Waits of up to 5, 10, 20 and 40 s between 5 attempts; in async code, an
+//!             // attempt that stalls is dropped after 2 minutes and retried as a timeout.
+//!             file_upload: Policy::new(
+//!                 Exponential::new(Duration::from_secs(5)).jitter(Jitter::Full).max_retries(4),
+//!             )
+//!             .when(classify::is_transient_io)
+//!             .attempt_timeout(Duration::from_secs(120), || io::ErrorKind::TimedOut.into())
+//!             .name("file_upload"),
+//!         }
+//!     }
+//! }
+//!
+//! let presets = RetryPresets::new();
+//! # let mut answers = vec![Ok("rates"), Err(ApiError(503))];
+//! # let mut rows = vec![Ok(3), Err(io::Error::from(io::ErrorKind::ConnectionReset))];
+//! # let stalled = std::cell::Cell::new(false);
+//! # let upload = |name: &str| {
+//! #     let stall = !stalled.replace(true);
+//! #     let receipt = format!("stored {name}");
+//! #     async move {
+//! #         if stall { std::future::pending::<()>().await }
+//! #         Ok::<_, io::Error>(receipt)
+//! #     }
+//! # };
+//! let rates = presets.api.retry(|| answers.pop().unwrap())
+//! #   .sleep(|_| {})
+//!     .call();
+//! assert_eq!(rates.unwrap(), "rates");
+//! let orders = presets.database.retry(|| rows.pop().unwrap())
+//! #   .sleep(|_| {})
+//!     .call();
+//! assert_eq!(orders.unwrap(), 3);
+//!
+//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
+//! # runtime.block_on(async {
+//! // The first attempt stalls; the second goes through.
+//! let receipt = presets.file_upload.retry_async(|| upload("report.pdf"))
+//!     .sleep(tokio::time::sleep) // tokio's timer, which times the attempts too
+//!     .call()
+//!     .await;
+//! assert_eq!(receipt.unwrap(), "stored report.pdf");
+//! # });
+//! # Ok::<(), io::Error>(())
+//! ```
 //!
 //! ## Polly (.NET)
 //!
@@ -112,10 +286,13 @@
 //! | `UseJitter = true` | [`jitter`]`(..)`; Polly's exponential jitter is a formula of its own (with `Delay` as the *median* first wait), and [`Jitter::Full`] or [`Jitter::Decorrelated`] are the nearest here |
 //! | `ShouldHandle = new PredicateBuilder().Handle<T>()` | [`when`]; until it is set every error is retried, as Polly retries every exception but `OperationCanceledException` |
 //! | `OnRetry = args => ..` | [`notify`]`(\|e, delay\| ..)`, with the delay about to be slept |
+//! | the strategy's `Name` in telemetry, and `TelemetryOptions.SeverityProvider` | built in: a `warn!` per failed attempt, target `persevere`; [`name`]`("charge_card")` begins each line with the name (and labels the metrics), [`log_level`] sets the per-attempt lines' level |
 //! | `DelayGenerator` (a `Retry-After` header) | [`adjust`]`(\|e, scheduled\| ..)`; `None` keeps the schedule's delay, as a null `TimeSpan?` does, and [`adjust_ceiling`] caps it |
 //! | `TimeProvider` and `Randomizer` in tests | [`sleep`](crate::blocking::Retry::sleep), [`clock`](crate::blocking::Retry::clock) and [`seed`] |
 //! | `new ResiliencePipelineBuilder().AddRetry(..).AddCircuitBreaker(..)` | `policy.retry(\|\| breaker.call(op))`: see [the recipe](#retry-circuit-breaker-and-budget-together) |
-//! | `AddTimeout` | your runtime's timeout around the operation (`tokio::time::timeout`); [`max_elapsed`] for the retry as a whole |
+//! | `AddTimeout` after `AddRetry`: a limit on each attempt | async: [`attempt_timeout`]`(limit, \|\| MyError::TimedOut)`; the attempt is dropped at the limit and its error (Polly's `TimeoutRejectedException`) retried like any other |
+//! | `AddTimeout` before `AddRetry`: a limit on the whole | [`max_elapsed`], which stops before a wait that would pass it but does not cut an attempt short; or your runtime's timeout around the call (`tokio::time::timeout`) |
+//! | `HttpRetryStrategyOptions` (Microsoft.Extensions.Http.Resilience: 408, 429, 5xx, `ShouldRetryAfterHeader`) | [`Policy::http`] |
 //! | `CircuitBreakerStrategyOptions { FailureRatio, MinimumThroughput, SamplingDuration, BreakDuration }` | `CircuitBreaker::builder().failure_ratio(r).minimum_calls(n).sampling_window(d).break_duration(d)` (see [`breaker::Builder`]); here the ratio is off until set, and the break lasts 30 s, not 5 s |
 //! | the classic `CircuitBreaker(exceptionsAllowedBeforeBreaking, durationOfBreak)` | [`consecutive_failures`](crate::breaker::Builder::consecutive_failures)`(n)` (5 by default) |
 //! | `OnOpened`, `OnHalfOpened`, `OnClosed` | [`on_state_change`](crate::breaker::Builder::on_state_change)`(\|from, to\| ..)` |
@@ -175,7 +352,9 @@
 //!
 //! | tokio-retry | persevere |
 //! |---|---|
-//! | `Retry::spawn(strategy, action).await` | [`future::retry`]`(schedule, action).call().await`; add `.sleep(tokio::time::sleep)` to use tokio's timer (and its paused clock in tests) |
+//! | `Retry::spawn(strategy, action).await` | [`future::retry`]`(schedule, action).call().await`; add `.sleep(tokio::time::sleep)` to use tokio's timer and, in tests, its paused clock: [`max_elapsed`] then counts the time slept, and `.clock(\|\| tokio::time::Instant::now().into_std())` adds the time spent in attempts |
+//! | `tokio::spawn(Retry::spawn(..))` with an action that borrows | the action must own what it uses: see [a retry in a spawned task](#a-retry-in-a-spawned-task) |
+//! | `tokio::time::timeout(d, call())` inside the action | [`attempt_timeout`]`(d, \|\| MyError::TimedOut)` |
 //! | `RetryIf::spawn(strategy, action, condition)` | [`when`]`(condition)` |
 //! | `ExponentialBackoff::from_millis(10)`: 10 ms, 100 ms, 1 s… (powers of 10) | `Exponential::new(ms(10)).factor(10.0)` |
 //! | `.factor(1000)`: a unit multiplier | not needed: delays are `Duration`s |
@@ -638,9 +817,21 @@
 //! [`adjust_ceiling`]: crate::blocking::Retry::adjust_ceiling
 //! [`max_elapsed`]: crate::blocking::Retry::max_elapsed
 //! [`on_give_up`]: crate::blocking::Retry::on_give_up
+//! [`name`]: crate::blocking::Retry::name
+//! [`log_level`]: crate::blocking::Retry::log_level
+//! [`attempt_timeout`]: crate::future::Retry::attempt_timeout
 //! [`budget`]: crate::blocking::Retry::budget
 //! [`call_with_report`]: crate::blocking::Retry::call_with_report
 //! [`Policy`]: crate::Policy
+//! [`Policy::new`]: crate::Policy::new
+//! [`Policy::network`]: crate::Policy::network
+//! [`Policy::http`]: crate::Policy::http
+//! [`HttpFailure`]: crate::classify::HttpFailure
+//! [`classify::server_hint`]: crate::classify::server_hint
+//! [`Stop::NotRetryable`]: crate::Stop::NotRetryable
+//! [`Stop::ScheduleExhausted`]: crate::Stop::ScheduleExhausted
+//! [`Stop::MaxElapsed`]: crate::Stop::MaxElapsed
+//! [`Attempt::time_left`]: crate::Attempt::time_left
 //! [`Attempt`]: crate::Attempt
 //! [`Report`]: crate::Report
 //! [`is_transient_io`]: crate::classify::is_transient_io
