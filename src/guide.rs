@@ -412,6 +412,33 @@
 //! acquiring the connection, and size [`max_elapsed`] together with the pool's own acquire
 //! timeout: a single attempt can last that long.
 //!
+//! Once connected, [`Policy::network`] suits the calls that follow, whose errors are
+//! `io::Error`s too: a few quick retries of a dropped connection, at most 6 attempts and
+//! 3.1 s of waiting. Name it after the database, so that its log lines say which one failed,
+//! and raise them to `error!` if a failing database should page someone:
+//!
+//! ```
+//! use persevere::{Exponential, Policy};
+//! use std::io;
+//!
+//! struct OrdersDb {
+//!     retry: Policy<Exponential, io::Error>,
+//!     // ...and the connection pool
+//! }
+//!
+//! let orders = OrdersDb { retry: Policy::network().name("orders_db").log_level(log::Level::Error) };
+//! # let mut replies = vec![Ok(3), Err(io::Error::from(io::ErrorKind::ConnectionReset))];
+//! # let mut count_open_orders = || replies.pop().unwrap();
+//! // Logs at error level: "orders_db: attempt 1/6 failed: connection reset; retrying in 61ms".
+//! let open = orders
+//!     .retry
+//!     .retry(|| count_open_orders())
+//! #   .sleep(|_| {})
+//!     .call()?;
+//! assert_eq!(open, 3);
+//! # Ok::<(), io::Error>(())
+//! ```
+//!
 //! ## Publishing to a message broker
 //!
 //! A publish refused before it was sent is safe to repeat. A publish whose acknowledgement
@@ -421,7 +448,7 @@
 //! `MessageDeduplicationId`). What cannot be published goes to a dead-letter store.
 //!
 //! ```
-//! use persevere::{future, Exponential, Jitter};
+//! use persevere::{future, Exponential, Jitter, Stop};
 //! use std::{cell::RefCell, fmt, time::Duration};
 //!
 //! #[derive(Debug, PartialEq)]
@@ -438,9 +465,10 @@
 //! # }
 //! # /// Stores each message id once; loses the acknowledgement of the first send.
 //! # #[derive(Default)]
-//! # struct Broker { stored: RefCell<Vec<(u64, String)>>, sends: RefCell<u32> }
+//! # struct Broker { stored: RefCell<Vec<(u64, String)>>, sends: RefCell<u32>, down: std::cell::Cell<bool> }
 //! # impl Broker {
 //! #     async fn publish(&self, id: u64, body: &str) -> Result<(), PublishError> {
+//! #         if self.down.get() { return Err(PublishError::Refused) }
 //! #         if body.len() > 64 { return Err(PublishError::TooLarge) }
 //! #         *self.sends.borrow_mut() += 1;
 //! #         if !self.stored.borrow().iter().any(|(seen, _)| *seen == id) {
@@ -455,13 +483,14 @@
 //! let broker = Broker::default();
 //! let dead_letters = RefCell::new(Vec::new());
 //! let publish = async |id: u64, body: &str| {
+//!     // Waits of up to 50, 100, 200, 400 and 500 ms: at most 1.25 s in all.
 //!     let schedule = Exponential::new(Duration::from_millis(50))
-//!         .max_delay(Duration::from_secs(2))
+//!         .max_delay(Duration::from_millis(500))
 //!         .jitter(Jitter::Full)
 //!         .max_retries(5);
 //!     future::retry(schedule, || broker.publish(id, body)) // the same id on every attempt
 //!         .when(PublishError::is_retryable)
-//!         .on_give_up(|e, _report| dead_letters.borrow_mut().push((id, format!("{e}"))))
+//!         .on_give_up(|e, report| dead_letters.borrow_mut().push((id, e.to_string(), report.stop)))
 //! #       .sleep(|_| std::future::ready(()))
 //!         .call()
 //!         .await
@@ -472,11 +501,27 @@
 //! assert_eq!(*broker.sends.borrow(), 2);
 //! assert_eq!(*broker.stored.borrow(), [(42, "order 42 paid".to_owned())]);
 //!
-//! // What the broker refuses for good is not retried, and lands in the dead letters.
+//! // What the broker refuses for good is not retried, and lands in the dead letters...
 //! assert_eq!(publish(43, &"x".repeat(100)).await, Err(PublishError::TooLarge));
-//! assert_eq!(*dead_letters.borrow(), [(43, "TooLarge".to_owned())]);
+//! // ...as does a message that ran out of retries while the broker was down.
+//! # broker.down.set(true);
+//! assert_eq!(publish(44, "order 44 paid").await, Err(PublishError::Refused));
+//! assert_eq!(
+//!     *dead_letters.borrow(),
+//!     [
+//!         (43, "TooLarge".to_owned(), Stop::NotRetryable),
+//!         (44, "Refused".to_owned(), Stop::ScheduleExhausted),
+//!     ]
+//! );
 //! # });
 //! ```
+//!
+//! The give-up hook runs whenever the retry returns an error: for a message refused for good,
+//! which was never retried (as a 400 would be), as for one that ran out of retries. The
+//! [`Report`] it receives tells them apart: `report.stop` is [`Stop::NotRetryable`] for the
+//! first and [`Stop::ScheduleExhausted`] (or [`Stop::MaxElapsed`]) for the second, and
+//! `report.attempts` says how many sends were made. Replay the second kind once the broker is
+//! back; the first needs a person.
 //!
 //! Without an id the broker honours, return the timeout to the caller instead: a duplicate
 //! payment message is worse than an error.
@@ -485,34 +530,42 @@
 //!
 //! Retry rate limiting and server errors, not other 4xx answers; when the server says how
 //! long to wait, wait that long (a little more, at random, so clients told the same instant
-//! do not return together) but never longer than a ceiling. One [`Policy`] serves every
-//! endpoint of the client.
+//! do not return together) but never longer than a ceiling. [`Policy::http`] does all of it
+//! for an error type that implements [`HttpFailure`], which hands it the status and the
+//! headers when a response came back: 408, 429 and every 5xx but 501 and 505 are retried, on
+//! waits of up to 0.1, 0.2, 0.4, 0.8 and 1.6 s (6 attempts at most), and a server's
+//! `Retry-After`, `x-amz-retry-after` or `X-RateLimit-Reset` replaces the wait, up to 5
+//! minutes. One policy, kept in the client, serves every endpoint.
 //!
 //! ```
-//! use persevere::classify::{self, DEFAULT_HINT_CAP};
-//! use persevere::{Exponential, Jitter, Policy};
-//! use std::time::{Duration, SystemTime};
+//! use persevere::classify::{self, HttpFailure};
+//! use persevere::{Exponential, Policy};
+//! use std::time::Duration;
 //!
 //! #[derive(Debug)]
 //! enum ApiError {
-//!     Status { code: u16, retry_after: Option<String> },
+//!     /// The server answered with this status and these headers (names in lower case).
+//!     Status { code: u16, headers: Vec<(String, String)> },
+//!     /// No answer: the request was not sent, or its response was lost.
 //!     Transport(std::io::Error),
 //! }
 //!
-//! impl ApiError {
-//!     fn is_retryable(&self) -> bool {
+//! impl HttpFailure for ApiError {
+//!     fn status(&self) -> Option<u16> {
 //!         match self {
-//!             ApiError::Status { code, .. } => classify::is_retryable_status(*code),
-//!             ApiError::Transport(e) => classify::is_transient_io(e),
+//!             ApiError::Status { code, .. } => Some(*code),
+//!             ApiError::Transport(_) => None,
 //!         }
 //!     }
 //!
-//!     /// The wait the server asked for, if it sent a `Retry-After` we can read.
-//!     fn server_hint(&self) -> Option<Duration> {
-//!         let ApiError::Status { retry_after: Some(value), .. } = self else { return None };
-//!         // A malformed header is ignored: the schedule's delay stands.
-//!         let asked = classify::retry_after(value, SystemTime::now()).ok()?;
-//!         Some(classify::hint_delay(asked, DEFAULT_HINT_CAP))
+//!     fn header(&self, name: &str) -> Option<&[u8]> {
+//!         let ApiError::Status { headers, .. } = self else { return None };
+//!         headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_bytes())
+//!     }
+//!
+//!     // A refused or reset connection is worth another try; a malformed URL is not.
+//!     fn transient_without_response(&self) -> bool {
+//!         matches!(self, ApiError::Transport(e) if classify::is_transient_io(e))
 //!     }
 //! }
 //! # impl std::fmt::Display for ApiError {
@@ -523,22 +576,18 @@
 //! # impl Server {
 //! #     async fn get(&self, path: &str) -> Result<String, ApiError> {
 //! #         match self.0.lock().unwrap().pop() {
-//! #             Some((code, hint)) => Err(ApiError::Status { code, retry_after: hint.map(String::from) }),
+//! #             Some((code, hint)) => {
+//! #                 let headers = hint.map(|v| ("retry-after".to_owned(), v.to_owned())).into_iter().collect();
+//! #                 Err(ApiError::Status { code, headers })
+//! #             }
 //! #             None => Ok(format!("200 {path}")),
 //! #         }
 //! #     }
 //! # }
 //! # let server = Server(std::sync::Mutex::new(vec![(429, Some("2")), (503, None)]));
 //!
-//! let api = Policy::new(
-//!     Exponential::new(Duration::from_millis(200))
-//!         .max_delay(Duration::from_secs(10))
-//!         .jitter(Jitter::Full)
-//!         .max_retries(4),
-//! )
-//! .when(ApiError::is_retryable)
-//! .adjust(|e: &ApiError, _scheduled| e.server_hint())
-//! .max_elapsed(Duration::from_secs(60));
+//! let api: Policy<Exponential, ApiError> =
+//!     Policy::http().name("quotes_api").max_elapsed(Duration::from_secs(60));
 //!
 //! # futures::executor::block_on(async {
 //! // The server answers 503, then 429 with `Retry-After: 2`, then 200.
@@ -549,9 +598,9 @@
 //!     .await;
 //! assert_eq!(quote.unwrap(), "200 /quote");
 //! assert_eq!(report.attempts, 3);
-//! // Up to 200 ms after the 503, then 2 s to 2.4 s as the server asked.
+//! // Up to 100 ms after the 503, then 2 s to 2.4 s as the server asked.
 //! assert!(report.slept >= Duration::from_secs(2));
-//! assert!(report.slept <= Duration::from_millis(2600));
+//! assert!(report.slept <= Duration::from_millis(2500));
 //!
 //! // The same policy at another call site. A 404 is an answer, not a failure: one attempt.
 //! # server.0.lock().unwrap().push((404, None));
@@ -561,12 +610,110 @@
 //! # });
 //! ```
 //!
-//! [`classify::retry_after`] reads both forms of the header (the date form with the
-//! `http-date` feature); [`rate_limit_reset`](crate::classify::rate_limit_reset),
-//! [`amz_retry_after`](crate::classify::amz_retry_after) and
-//! [`grpc_retry_pushback`](crate::classify::grpc_retry_pushback) read the other hints servers send.
+//! The hints are read by [`classify::server_hint`]: `Retry-After` in both forms (the date
+//! form with the `http-date` feature), then `x-amz-retry-after`, then `X-RateLimit-Reset`;
+//! [`grpc_retry_pushback`](crate::classify::grpc_retry_pushback) reads gRPC's. For another
+//! schedule, write the preset's two hooks on a policy of your own, as in the next recipe.
 //! Retry only idempotent requests (`GET`, `PUT`, `DELETE`), or `POST`s that carry an
-//! idempotency key, as in the next recipe.
+//! idempotency key, as in [a payment](#a-payment).
+//!
+//! ## A file upload
+//!
+//! An upload is long, and every retry sends the whole file again. Wait longer between
+//! attempts than for a small request, so that a struggling server has time to recover:
+//! here at most 5 attempts, with waits of up to 5, 10, 20 and 40 s, or what the server
+//! asks for (up to 5 minutes). Give each attempt a time limit, so that a transfer that
+//! stalls is dropped and started over rather than waited on for ever: here 2 minutes. And
+//! keep honouring 429, 5xx and `Retry-After`: a preset's schedule is fixed, so this policy
+//! has a schedule of its own and [`Policy::http`]'s two hooks, written out.
+//!
+//! ```
+//! use persevere::classify::{self, HttpFailure};
+//! use persevere::{Exponential, Jitter, Policy, DEFAULT_ADJUST_CEILING};
+//! use std::time::{Duration, SystemTime};
+//!
+//! #[derive(Debug)]
+//! enum UploadError {
+//!     Status { code: u16, retry_after: Option<String> },
+//!     /// The attempt ran past its time limit.
+//!     Stalled,
+//! }
+//!
+//! impl HttpFailure for UploadError {
+//!     fn status(&self) -> Option<u16> {
+//!         match self {
+//!             UploadError::Status { code, .. } => Some(*code),
+//!             UploadError::Stalled => None, // no response: transient, by default
+//!         }
+//!     }
+//!
+//!     fn header(&self, name: &str) -> Option<&[u8]> {
+//!         match self {
+//!             UploadError::Status { retry_after: Some(value), .. } if name == "retry-after" => {
+//!                 Some(value.as_bytes())
+//!             }
+//!             _ => None,
+//!         }
+//!     }
+//! }
+//! # impl std::fmt::Display for UploadError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "{self:?}") }
+//! # }
+//! # /// Stalls on the first upload, answers the second with a 503, stores the third.
+//! # struct Storage { puts: std::cell::Cell<u32> }
+//! # impl Storage {
+//! #     async fn put(&self, _path: &str, _data: &[u8]) -> Result<String, UploadError> {
+//! #         self.puts.set(self.puts.get() + 1);
+//! #         match self.puts.get() {
+//! #             1 => std::future::pending().await,
+//! #             2 => Err(UploadError::Status { code: 503, retry_after: Some("30".to_owned()) }),
+//! #             n => Ok(format!("\"etag-{n}\"")),
+//! #         }
+//! #     }
+//! # }
+//! # let storage = Storage { puts: 0.into() };
+//! # let archive = vec![0_u8; 1024];
+//!
+//! let uploads: Policy<Exponential, UploadError> = Policy::new(
+//!     Exponential::new(Duration::from_secs(5)).jitter(Jitter::Full).max_retries(4),
+//! )
+//! // What Policy::http retries: 408, 429, 5xx but 501 and 505, failures before a response.
+//! .when(|e: &UploadError| match e.status() {
+//!     Some(code) => classify::is_retryable_status(code),
+//!     None => e.transient_without_response(),
+//! })
+//! // And how it honours the server: the wait asked for, a little more at random, capped.
+//! .adjust(|e, _scheduled| {
+//!     let asked = classify::server_hint(e, SystemTime::now())?;
+//!     Some(classify::hint_delay(asked, DEFAULT_ADJUST_CEILING))
+//! })
+//! .attempt_timeout(Duration::from_secs(120), || UploadError::Stalled)
+//! .name("upload");
+//!
+//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
+//! # runtime.block_on(async {
+//! let started = tokio::time::Instant::now();
+//! // The first attempt stalls, the second meets a 503 with `Retry-After: 30`, the third
+//! // goes through.
+//! let (etag, report) = uploads
+//!     .retry_async(|| storage.put("backups/orders.tar.zst", &archive))
+//!     .sleep(tokio::time::sleep) // tokio's timer, which also times the attempts
+//!     .call_with_report()
+//!     .await;
+//! assert_eq!(etag.unwrap(), "\"etag-3\"");
+//! assert_eq!(report.attempts, 3);
+//! // 2 minutes until the stalled attempt was dropped, up to 5 s, then the 30 s to 36 s the
+//! // server asked for.
+//! let took = started.elapsed();
+//! assert!(took >= Duration::from_secs(150) && took <= Duration::from_secs(161));
+//! # });
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! An attempt timeout needs async code: a thread cannot be cancelled. A blocking upload sets
+//! its client's own timeout instead, to a limit of its own or to what is left of
+//! [`max_elapsed`] ([`Attempt::time_left`], handed over by
+//! [`retry_with`](crate::blocking::retry_with)).
 //!
 //! ## A payment
 //!
@@ -610,9 +757,10 @@
 //! .when(|e| matches!(e, ChargeError::Timeout | ChargeError::ProviderDown)) // never a decline
 //! .max_elapsed(Duration::from_secs(60))
 //! .on_give_up(|e, report| {
-//!     // It runs for every error returned; only a timeout leaves the outcome unknown.
+//!     // It runs for every error returned, a decline too; only a timeout leaves the outcome
+//!     // unknown. The report says how many charges were asked for, and why retrying stopped.
 //!     if *e == ChargeError::Timeout {
-//!         to_reconcile.borrow_mut().push((key, format!("{e} after {} attempts", report.attempts)));
+//!         to_reconcile.borrow_mut().push((key, report.attempts, report.stop));
 //!     }
 //! })
 //! # .sleep(|_| {})
@@ -669,6 +817,110 @@
 //! assert_eq!(read(&down, "user:7").await, "from the database");
 //! assert_eq!(down.timeouts.get(), 8); // two attempts, then the database
 //! # });
+//! ```
+//!
+//! ## A retry in a spawned task
+//!
+//! `tokio::spawn` runs a future that may outlive the function that made it, so the future
+//! must own everything it uses; a retry's future holds its operation, so the operation must
+//! own what it calls. A retry that calls a local `client`, written as in a function body,
+//! meets three errors in a row:
+//!
+//! 1. `|| client.get("/quote")` borrows `client`: ``error[E0373]: closure may outlive the
+//!    current function, but it borrows `client`, which is owned by the current function``.
+//!    The compiler suggests `move`.
+//! 2. `move || client.get("/quote")` owns `client`, but each attempt's future borrows it from
+//!    the closure, which must outlive the attempt to make the next one: ``captured variable
+//!    cannot escape `FnMut` closure body``.
+//! 3. `async move || client.get("/quote").await` is an async closure, whose futures may
+//!    borrow it, and [`future::retry`] takes a closure whose futures do not: ``async closure
+//!    does not implement `FnMut` because it captures state from its environment``.
+//!
+//! ```compile_fail,E0373
+//! # use persevere::{future, Exponential};
+//! # use std::{io, time::Duration};
+//! # struct Client;
+//! # impl Client { async fn get(&self, path: &str) -> io::Result<String> { Ok(path.to_owned()) } }
+//! # async fn spawn_it(client: Client, schedule: Exponential) {
+//! tokio::spawn(future::retry(schedule, || client.get("/quote")).call()); // 1.
+//! # }
+//! ```
+//!
+//! ```compile_fail
+//! # use persevere::{future, Exponential};
+//! # use std::{io, time::Duration};
+//! # struct Client;
+//! # impl Client { async fn get(&self, path: &str) -> io::Result<String> { Ok(path.to_owned()) } }
+//! # async fn spawn_it(client: Client, schedule: Exponential) {
+//! tokio::spawn(future::retry(schedule, move || client.get("/quote")).call()); // 2.
+//! # }
+//! ```
+//!
+//! ```compile_fail
+//! # use persevere::{future, Exponential};
+//! # use std::{io, time::Duration};
+//! # struct Client;
+//! # impl Client { async fn get(&self, path: &str) -> io::Result<String> { Ok(path.to_owned()) } }
+//! # async fn spawn_it(client: Client, schedule: Exponential) {
+//! tokio::spawn(future::retry(schedule, async move || client.get("/quote").await).call()); // 3.
+//! # }
+//! ```
+//!
+//! Two fixes. Move into the task an owned handle to what the retry calls (an `Arc` of it,
+//! or a clone of a client that is cheap to clone, as `reqwest::Client` is), and let the
+//! operation give each attempt a clone of its own, so that no attempt borrows the closure:
+//! `move || { let client = client.clone(); async move { .. } }`. Or keep the async closure
+//! that owns its captures and hand it to [`future::retry_mut`], which takes closures whose
+//! attempts borrow them; owning its captures, such a retry is `Send` and spawns. A
+//! [`Policy`] used in the task must be owned by it too: a clone of an `Arc` holding it, or
+//! a `static`.
+//!
+//! ```
+//! use persevere::{future, Exponential};
+//! use std::{io, sync::Arc, time::Duration};
+//!
+//! # /// Resets the first request for each path, then answers.
+//! # #[derive(Default)]
+//! # struct Client { seen: std::sync::Mutex<Vec<String>> }
+//! # impl Client {
+//! #     fn connect() -> Self { Client::default() }
+//! #     async fn get(&self, path: &str) -> io::Result<String> {
+//! #         let mut seen = self.seen.lock().unwrap();
+//! #         if seen.iter().any(|p| p == path) { return Ok(format!("200 {path}")) }
+//! #         seen.push(path.to_owned());
+//! #         Err(io::ErrorKind::ConnectionReset.into())
+//! #     }
+//! # }
+//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
+//! # runtime.block_on(async {
+//! let client = Arc::new(Client::connect());
+//! let schedule = Exponential::new(Duration::from_millis(100));
+//!
+//! // An Arc for the task, and a clone of it for each attempt.
+//! let quote = tokio::spawn({
+//!     let client = Arc::clone(&client);
+//!     future::retry(schedule.clone(), move || {
+//!         let client = Arc::clone(&client);
+//!         async move { client.get("/quote").await }
+//!     })
+//!     .sleep(tokio::time::sleep)
+//!     .call()
+//! });
+//!
+//! // Or an async closure that owns its Arc, through retry_mut.
+//! let rates = tokio::spawn({
+//!     let client = Arc::clone(&client);
+//!     future::retry_mut(schedule, async move || client.get("/rates").await)
+//!         .sleep(tokio::time::sleep)
+//!         .call()
+//! });
+//!
+//! assert_eq!(quote.await.unwrap()?, "200 /quote"); // after a reset connection
+//! assert_eq!(rates.await.unwrap()?, "200 /rates");
+//! assert_eq!(Arc::strong_count(&client), 1); // the tasks' clones are gone with them
+//! # Ok::<(), io::Error>(())
+//! # })?;
+//! # Ok::<(), io::Error>(())
 //! ```
 //!
 //! ## A background loop that must never die
