@@ -195,7 +195,8 @@
 //! RETRY_PRESETS = {
 //!     "api": dict(retry=retry_if_exception(is_server_error), stop=stop_after_attempt(6),
 //!                 wait=wait_random_exponential(multiplier=0.1, max=10)),
-//!     "database": dict(retry=retry_if_exception_type(OperationalError), stop=stop_after_attempt(6),
+//!     "database": dict(retry=retry_if_exception_type(OperationalError),
+//!                      stop=stop_after_attempt(6),
 //!                      wait=wait_random_exponential(multiplier=0.1, max=10),
 //!                      before_sleep=before_sleep_log(log, logging.ERROR)),
 //!     "file_upload": dict(retry=retry_if_exception_type((ConnectionError, TimeoutError)),
@@ -426,7 +427,9 @@
 //!     // ...and the connection pool
 //! }
 //!
-//! let orders = OrdersDb { retry: Policy::network().name("orders_db").log_level(log::Level::Error) };
+//! let orders = OrdersDb {
+//!     retry: Policy::network().name("orders_db").log_level(log::Level::Error),
+//! };
 //! # let mut replies = vec![Ok(3), Err(io::Error::from(io::ErrorKind::ConnectionReset))];
 //! # let mut count_open_orders = || replies.pop().unwrap();
 //! // Logs at error level: "orders_db: attempt 1/6 failed: connection reset; retrying in 61ms".
@@ -490,7 +493,9 @@
 //!         .max_retries(5);
 //!     future::retry(schedule, || broker.publish(id, body)) // the same id on every attempt
 //!         .when(PublishError::is_retryable)
-//!         .on_give_up(|e, report| dead_letters.borrow_mut().push((id, e.to_string(), report.stop)))
+//!         .on_give_up(|e, report| {
+//!             dead_letters.borrow_mut().push((id, e.to_string(), report.stop))
+//!         })
 //! #       .sleep(|_| std::future::ready(()))
 //!         .call()
 //!         .await
@@ -1100,3 +1105,6 @@
 //! [`max_failures`]: crate::supervise::Supervisor::max_failures
 //! [`run_async`]: crate::supervise::Supervisor::run_async
 //! [`breaker::Builder`]: crate::breaker::Builder
+
+// The recipes' schedules and policies are repeated in tests/guide_recipes.rs, which holds them
+// to what the prose here promises: change both together.
