@@ -77,7 +77,8 @@ fn main() -> std::io::Result<()> {
         }
         Outcome::Finished => println!("checker ended by itself"),
         Outcome::GaveUp { last_error, failures } => {
-            println!("checker gave up after {failures} failures in a row: {last_error}")
+            let s = if failures == 1 { "" } else { "s" };
+            println!("checker gave up after {failures} failure{s} in a row: {last_error}")
         }
     }
     Ok(())

@@ -50,8 +50,9 @@ fn main() -> io::Result<()> {
         .call_with_report();
     let connection = connection?;
     println!(
-        "service: connected after {} attempts and {:?} ({:?} of backoff)",
+        "service: connected after {} attempt{} and {:?} ({:?} of backoff)",
         report.attempts,
+        if report.attempts == 1 { "" } else { "s" },
         started.elapsed(),
         report.slept
     );

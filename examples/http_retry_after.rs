@@ -119,8 +119,9 @@ fn main() {
         Err(e) => println!("client: gave up: {e}"),
     }
     println!(
-        "client: {} attempts, {:?} slept ({}), {:.2}s in all",
+        "client: {} attempt{}, {:?} slept ({}), {:.2}s in all",
         report.attempts,
+        if report.attempts == 1 { "" } else { "s" },
         report.slept,
         report.stop,
         started.elapsed().as_secs_f64()

@@ -75,8 +75,9 @@ fn main() {
             .when(|e| matches!(e, ServiceError::Unavailable))
             .call_with_report();
     println!(
-        "   -> {result:?} after {} attempts and {:?} of backoff ({:?} wall time)",
+        "   -> {result:?} after {} attempt{} and {:?} of backoff ({:?} wall time)",
         report.attempts,
+        if report.attempts == 1 { "" } else { "s" },
         report.slept,
         started.elapsed()
     );

@@ -4,16 +4,19 @@
 //! This module holds no code. Every example below is a doctest that runs against an
 //! in-memory stand-in for the service it calls. Where a recipe's delays are seconds long, a
 //! hidden line swaps the sleep for a no-op (see [`blocking::Retry::sleep`]), and where a
-//! time limit decides the outcome, the clock for a [`ManualClock`]; so the whole guide runs
-//! in a moment with `cargo test --doc guide`.
+//! time limit decides the outcome, the clock for a [`ManualClock`]; the tokio examples run
+//! on a runtime whose clock is paused, which jumps ahead whenever every task waits. So the
+//! whole guide runs in a moment with `cargo test --doc guide`.
 //!
-//! * [Coming from another library](#coming-from-another-library): [tenacity](#tenacity-python),
+//! * [Coming from another library](#coming-from-another-library): [tenacity](#tenacity-python)
+//!   and [your own decorators and presets](#your-own-decorators-and-presets),
 //!   [Polly](#polly-net), [cenkalti/backoff](#cenkaltibackoff-go), [`backon`](#backon),
 //!   [`backoff`](#backoff-rust), [`tokio-retry`](#tokio-retry).
 //! * [Recipes](#recipes): [a database connection](#a-database-connection),
 //!   [publishing to a message broker](#publishing-to-a-message-broker),
 //!   [an HTTP API with 429, 5xx and `Retry-After`](#an-http-api-with-429-5xx-and-retry-after),
-//!   [a payment](#a-payment), [a cache read](#a-cache-read),
+//!   [a file upload](#a-file-upload), [a payment](#a-payment), [a cache read](#a-cache-read),
+//!   [a retry in a spawned task](#a-retry-in-a-spawned-task),
 //!   [a background loop that must never die](#a-background-loop-that-must-never-die),
 //!   [retry, circuit breaker and budget together](#retry-circuit-breaker-and-budget-together).
 //!
@@ -26,8 +29,12 @@
 //!   ends after [`DEFAULT_MAX_RETRIES`] (3) delays unless you say otherwise.
 //! * An **adapter** runs the operation: [`blocking::retry`] on a thread, [`future::retry`]
 //!   under any executor. Both take the same settings ([`when`], [`notify`], [`adjust`],
-//!   [`max_elapsed`], [`on_give_up`], [`budget`]) and return the operation's own error.
-//! * A [`Policy`] is a schedule plus settings, kept once and applied at many call sites.
+//!   [`max_elapsed`], [`on_give_up`], [`budget`], [`name`], [`log_level`]; the async one
+//!   also [`attempt_timeout`]) and return the operation's own error.
+//! * A [`Policy`] is a schedule plus settings, kept once and applied at many call sites; its
+//!   type names only the schedule and the error, so it fits a struct field or a `static`.
+//!   Two come ready-made: [`Policy::network`] for `io::Error`s and [`Policy::http`] for
+//!   HTTP calls.
 //!
 //! A retry loop written by hand is a `for` loop over a schedule; that is what tenacity's
 //! `for attempt in Retrying(...)` and Go's `backoff.NewTicker` become:
@@ -94,11 +101,179 @@
 //! | `retry=retry_if_exception_type(T)` | [`.when(\|e\| ..)`][`when`]: match on your error's variant, or use [`is_transient_io`] |
 //! | `retry=retry_if_result(pred)` | return `Err` from the operation for the results to retry |
 //! | `before_sleep=before_sleep_log(log, WARNING)` | built in: a `warn!` per failed attempt, target `persevere` ("attempt 2/4 failed: …; retrying in 200ms"); [`notify`] for your own |
-//! | `retry_error_callback=f` | [`on_give_up`] for a side effect; `.call().or_else(\|e\| ..)` for a fallback value |
+//! | the function's name in `before_sleep_log`'s line | [`name`]`("charge_card")`: every line of the retry begins with it ("charge_card: attempt 2/4 failed: …") |
+//! | `before_sleep_log(log, ERROR)` | [`log_level`]`(log::Level::Error)`, the level of the per-attempt lines |
+//! | `retry_error_callback=f` | [`on_give_up`]`(\|e, report\| ..)` for a side effect, with the [`Report`] (attempts, time slept, and why it stopped); `.call().or_else(\|e\| ..)` for a fallback value. It also runs for an error that was never retried, which tenacity re-raises without calling back: `report.stop` is then [`Stop::NotRetryable`] |
+//! | `asyncio.wait_for(call(), timeout)` inside the retried function | async: [`attempt_timeout`]`(limit, \|\| MyError::TimedOut)` drops an attempt at the limit and fails it with your error, which `when` then judges like any other |
+//! | your own `with_network_retry`, `with_api_retry` decorators, a dict of presets | [`Policy::network`], [`Policy::http`], and policies in a struct: [below](#your-own-decorators-and-presets) |
 //! | `reraise=True` | always: the operation's own error comes back, never a wrapper like `RetryError` |
 //! | `retry_state.attempt_number`, `statistics` | [`retry_with`] hands the operation its [`Attempt`]; [`call_with_report`] returns a [`Report`] |
 //! | a `Retrying(...)` object reused across calls | a [`Policy`] |
 //! | `@retry` on an `async def`, `AsyncRetrying` | [`future::retry`] |
+//!
+//! ### Your own decorators and presets
+//!
+//! Projects often wrap tenacity in decorators of their own, one per kind of call, or keep a
+//! dict of preset arguments. The two commonest decorators have ready-made policies, on the
+//! schedule such decorators use: 100 ms doubling, full jitter, 5 retries (at most 6
+//! attempts, each wait at most 0.1, 0.2, 0.4, 0.8 and 1.6 s).
+//!
+//! | your decorator | persevere |
+//! |---|---|
+//! | `with_network_retry`: connection errors and timeouts | [`Policy::network`]: the `io::Error`s a fresh attempt can cure ([`is_transient_io`]: refused, reset or aborted connections, timeouts, unreachable networks…) |
+//! | `with_api_retry`: 5xx answers | [`Policy::http`], for an error type that implements [`HttpFailure`]: 408, 429 and every 5xx but 501 and 505, and failures before a response; a server's `Retry-After`, `x-amz-retry-after` or `X-RateLimit-Reset` replaces the wait, up to 5 minutes |
+//!
+//! ```python
+//! def with_network_retry(fn):
+//!     return retry(retry=retry_if_exception_type((ConnectionError, TimeoutError)),
+//!                  wait=wait_random_exponential(multiplier=0.1, max=10),
+//!                  stop=stop_after_attempt(6), reraise=True)(fn)
+//!
+//! def with_api_retry(fn):
+//!     return retry(retry=retry_if_exception(lambda e: e.response.status_code >= 500),
+//!                  wait=wait_random_exponential(multiplier=0.1, max=10),
+//!                  stop=stop_after_attempt(6), reraise=True)(fn)
+//! ```
+//!
+//! A decorator is written once and named on each function it wraps; a policy is kept once,
+//! in a `static` or a field of your client, and named at each call:
+//!
+//! ```
+//! use persevere::classify::HttpFailure;
+//! use persevere::{Exponential, Policy};
+//! use std::{io, sync::LazyLock};
+//!
+//! #[derive(Debug)]
+//! struct ApiError { status: u16, retry_after: Option<String> }
+//!
+//! impl HttpFailure for ApiError {
+//!     fn status(&self) -> Option<u16> {
+//!         Some(self.status)
+//!     }
+//!     fn header(&self, name: &str) -> Option<&[u8]> {
+//!         (name == "retry-after").then_some(self.retry_after.as_deref()?.as_bytes())
+//!     }
+//! }
+//! # impl std::fmt::Display for ApiError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "HTTP {}", self.status) }
+//! # }
+//!
+//! static NETWORK: LazyLock<Policy<Exponential, io::Error>> = LazyLock::new(Policy::network);
+//! static API: LazyLock<Policy<Exponential, ApiError>> = LazyLock::new(Policy::http);
+//!
+//! # let mut reads = vec![Ok("debug = false"), Err(io::Error::from(io::ErrorKind::TimedOut))];
+//! # let mut read_config = || reads.pop().unwrap();
+//! # let mut answers = vec![Ok(1.08), Err(ApiError { status: 502, retry_after: None })];
+//! # let mut get_rate = || answers.pop().unwrap();
+//! // @with_network_retry
+//! // def read_config(): ...
+//! let config = NETWORK
+//!     .retry(|| read_config())
+//! #   .sleep(|_| {})
+//!     .call();
+//! assert_eq!(config.unwrap(), "debug = false"); // after a timeout
+//!
+//! // @with_api_retry
+//! // def get_rate(): ...
+//! let rate = API
+//!     .retry(|| get_rate())
+//! #   .sleep(|_| {})
+//!     .call();
+//! assert_eq!(rate.unwrap(), 1.08); // after a 502
+//!
+//! // A 404 is an answer, not a failure: returned at once.
+//! let missing = API.retry(|| Err::<f64, _>(ApiError { status: 404, retry_after: None })).call();
+//! assert_eq!(missing.unwrap_err().status, 404);
+//! ```
+//!
+//! A dict of presets becomes a struct of policies, each a ready-made one with adjustments.
+//! A preset's schedule is fixed; for longer waits, start from [`Policy::new`] with your
+//! schedule and the preset's hooks (for [`Policy::http`] they are written out in
+//! [a file upload](#a-file-upload)).
+//!
+//! ```python
+//! RETRY_PRESETS = {
+//!     "api": dict(retry=retry_if_exception(is_server_error), stop=stop_after_attempt(6),
+//!                 wait=wait_random_exponential(multiplier=0.1, max=10)),
+//!     "database": dict(retry=retry_if_exception_type(OperationalError),
+//!                      stop=stop_after_attempt(6),
+//!                      wait=wait_random_exponential(multiplier=0.1, max=10),
+//!                      before_sleep=before_sleep_log(log, logging.ERROR)),
+//!     "file_upload": dict(retry=retry_if_exception_type((ConnectionError, TimeoutError)),
+//!                         stop=stop_after_attempt(5), wait=wait_random_exponential(multiplier=5)),
+//! }
+//! ```
+//!
+//! ```
+//! use persevere::{classify, Exponential, Jitter, Policy};
+//! use std::{io, time::Duration};
+//! # use persevere::classify::HttpFailure;
+//! # #[derive(Debug)]
+//! # struct ApiError(u16);
+//! # impl HttpFailure for ApiError {
+//! #     fn status(&self) -> Option<u16> { Some(self.0) }
+//! #     fn header(&self, _: &str) -> Option<&[u8]> { None }
+//! # }
+//! # impl std::fmt::Display for ApiError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "HTTP {}", self.0) }
+//! # }
+//!
+//! struct RetryPresets {
+//!     api: Policy<Exponential, ApiError>,
+//!     database: Policy<Exponential, io::Error>,
+//!     file_upload: Policy<Exponential, io::Error>,
+//! }
+//!
+//! impl RetryPresets {
+//!     fn new() -> Self {
+//!         RetryPresets {
+//!             api: Policy::http(),
+//!             // Each failed attempt at `error!`, its line beginning "orders_db: ".
+//!             database: Policy::network().name("orders_db").log_level(log::Level::Error),
+//!             // Waits of up to 5, 10, 20 and 40 s between 5 attempts; in async code, an
+//!             // attempt that stalls is dropped after 2 minutes and retried as a timeout.
+//!             file_upload: Policy::new(
+//!                 Exponential::new(Duration::from_secs(5)).jitter(Jitter::Full).max_retries(4),
+//!             )
+//!             .when(classify::is_transient_io)
+//!             .attempt_timeout(Duration::from_secs(120), || io::ErrorKind::TimedOut.into())
+//!             .name("file_upload"),
+//!         }
+//!     }
+//! }
+//!
+//! let presets = RetryPresets::new();
+//! # let mut answers = vec![Ok("rates"), Err(ApiError(503))];
+//! # let mut rows = vec![Ok(3), Err(io::Error::from(io::ErrorKind::ConnectionReset))];
+//! # let stalled = std::cell::Cell::new(false);
+//! # let upload = |name: &str| {
+//! #     let stall = !stalled.replace(true);
+//! #     let receipt = format!("stored {name}");
+//! #     async move {
+//! #         if stall { std::future::pending::<()>().await }
+//! #         Ok::<_, io::Error>(receipt)
+//! #     }
+//! # };
+//! let rates = presets.api.retry(|| answers.pop().unwrap())
+//! #   .sleep(|_| {})
+//!     .call();
+//! assert_eq!(rates.unwrap(), "rates");
+//! let orders = presets.database.retry(|| rows.pop().unwrap())
+//! #   .sleep(|_| {})
+//!     .call();
+//! assert_eq!(orders.unwrap(), 3);
+//!
+//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
+//! # runtime.block_on(async {
+//! // The first attempt stalls; the second goes through.
+//! let receipt = presets.file_upload.retry_async(|| upload("report.pdf"))
+//!     .sleep(tokio::time::sleep) // tokio's timer, which times the attempts too
+//!     .call()
+//!     .await;
+//! assert_eq!(receipt.unwrap(), "stored report.pdf");
+//! # });
+//! # Ok::<(), io::Error>(())
+//! ```
 //!
 //! ## Polly (.NET)
 //!
@@ -112,10 +287,13 @@
 //! | `UseJitter = true` | [`jitter`]`(..)`; Polly's exponential jitter is a formula of its own (with `Delay` as the *median* first wait), and [`Jitter::Full`] or [`Jitter::Decorrelated`] are the nearest here |
 //! | `ShouldHandle = new PredicateBuilder().Handle<T>()` | [`when`]; until it is set every error is retried, as Polly retries every exception but `OperationCanceledException` |
 //! | `OnRetry = args => ..` | [`notify`]`(\|e, delay\| ..)`, with the delay about to be slept |
+//! | the strategy's `Name` in telemetry, and `TelemetryOptions.SeverityProvider` | built in: a `warn!` per failed attempt, target `persevere`; [`name`]`("charge_card")` begins each line with the name (and labels the metrics), [`log_level`] sets the per-attempt lines' level |
 //! | `DelayGenerator` (a `Retry-After` header) | [`adjust`]`(\|e, scheduled\| ..)`; `None` keeps the schedule's delay, as a null `TimeSpan?` does, and [`adjust_ceiling`] caps it |
 //! | `TimeProvider` and `Randomizer` in tests | [`sleep`](crate::blocking::Retry::sleep), [`clock`](crate::blocking::Retry::clock) and [`seed`] |
 //! | `new ResiliencePipelineBuilder().AddRetry(..).AddCircuitBreaker(..)` | `policy.retry(\|\| breaker.call(op))`: see [the recipe](#retry-circuit-breaker-and-budget-together) |
-//! | `AddTimeout` | your runtime's timeout around the operation (`tokio::time::timeout`); [`max_elapsed`] for the retry as a whole |
+//! | `AddTimeout` after `AddRetry`: a limit on each attempt | async: [`attempt_timeout`]`(limit, \|\| MyError::TimedOut)`; the attempt is dropped at the limit and its error (Polly's `TimeoutRejectedException`) retried like any other |
+//! | `AddTimeout` before `AddRetry`: a limit on the whole | [`max_elapsed`], which stops before a wait that would pass it but does not cut an attempt short; or your runtime's timeout around the call (`tokio::time::timeout`) |
+//! | `HttpRetryStrategyOptions` (Microsoft.Extensions.Http.Resilience: 408, 429, 5xx, `ShouldRetryAfterHeader`) | [`Policy::http`] |
 //! | `CircuitBreakerStrategyOptions { FailureRatio, MinimumThroughput, SamplingDuration, BreakDuration }` | `CircuitBreaker::builder().failure_ratio(r).minimum_calls(n).sampling_window(d).break_duration(d)` (see [`breaker::Builder`]); here the ratio is off until set, and the break lasts 30 s, not 5 s |
 //! | the classic `CircuitBreaker(exceptionsAllowedBeforeBreaking, durationOfBreak)` | [`consecutive_failures`](crate::breaker::Builder::consecutive_failures)`(n)` (5 by default) |
 //! | `OnOpened`, `OnHalfOpened`, `OnClosed` | [`on_state_change`](crate::breaker::Builder::on_state_change)`(\|from, to\| ..)` |
@@ -175,7 +353,9 @@
 //!
 //! | tokio-retry | persevere |
 //! |---|---|
-//! | `Retry::spawn(strategy, action).await` | [`future::retry`]`(schedule, action).call().await`; add `.sleep(tokio::time::sleep)` to use tokio's timer (and its paused clock in tests) |
+//! | `Retry::spawn(strategy, action).await` | [`future::retry`]`(schedule, action).call().await`; add `.sleep(tokio::time::sleep)` to use tokio's timer and, in tests, its paused clock: [`max_elapsed`] then counts the time slept, and `.clock(\|\| tokio::time::Instant::now().into_std())` adds the time spent in attempts |
+//! | `tokio::spawn(Retry::spawn(..))` with an action that borrows | the action must own what it uses: see [a retry in a spawned task](#a-retry-in-a-spawned-task) |
+//! | `tokio::time::timeout(d, call())` inside the action | [`attempt_timeout`]`(d, \|\| MyError::TimedOut)` |
 //! | `RetryIf::spawn(strategy, action, condition)` | [`when`]`(condition)` |
 //! | `ExponentialBackoff::from_millis(10)`: 10 ms, 100 ms, 1 s… (powers of 10) | `Exponential::new(ms(10)).factor(10.0)` |
 //! | `.factor(1000)`: a unit multiplier | not needed: delays are `Duration`s |
@@ -233,6 +413,35 @@
 //! acquiring the connection, and size [`max_elapsed`] together with the pool's own acquire
 //! timeout: a single attempt can last that long.
 //!
+//! Once connected, [`Policy::network`] suits the calls that follow, whose errors are
+//! `io::Error`s too: a few quick retries of a dropped connection, at most 6 attempts and
+//! 3.1 s of waiting. Name it after the database, so that its log lines say which one failed,
+//! and raise them to `error!` if a failing database should page someone:
+//!
+//! ```
+//! use persevere::{Exponential, Policy};
+//! use std::io;
+//!
+//! struct OrdersDb {
+//!     retry: Policy<Exponential, io::Error>,
+//!     // ...and the connection pool
+//! }
+//!
+//! let orders = OrdersDb {
+//!     retry: Policy::network().name("orders_db").log_level(log::Level::Error),
+//! };
+//! # let mut replies = vec![Ok(3), Err(io::Error::from(io::ErrorKind::ConnectionReset))];
+//! # let mut count_open_orders = || replies.pop().unwrap();
+//! // Logs at error level: "orders_db: attempt 1/6 failed: connection reset; retrying in 61ms".
+//! let open = orders
+//!     .retry
+//!     .retry(|| count_open_orders())
+//! #   .sleep(|_| {})
+//!     .call()?;
+//! assert_eq!(open, 3);
+//! # Ok::<(), io::Error>(())
+//! ```
+//!
 //! ## Publishing to a message broker
 //!
 //! A publish refused before it was sent is safe to repeat. A publish whose acknowledgement
@@ -242,7 +451,7 @@
 //! `MessageDeduplicationId`). What cannot be published goes to a dead-letter store.
 //!
 //! ```
-//! use persevere::{future, Exponential, Jitter};
+//! use persevere::{future, Exponential, Jitter, Stop};
 //! use std::{cell::RefCell, fmt, time::Duration};
 //!
 //! #[derive(Debug, PartialEq)]
@@ -259,9 +468,10 @@
 //! # }
 //! # /// Stores each message id once; loses the acknowledgement of the first send.
 //! # #[derive(Default)]
-//! # struct Broker { stored: RefCell<Vec<(u64, String)>>, sends: RefCell<u32> }
+//! # struct Broker { stored: RefCell<Vec<(u64, String)>>, sends: RefCell<u32>, down: std::cell::Cell<bool> }
 //! # impl Broker {
 //! #     async fn publish(&self, id: u64, body: &str) -> Result<(), PublishError> {
+//! #         if self.down.get() { return Err(PublishError::Refused) }
 //! #         if body.len() > 64 { return Err(PublishError::TooLarge) }
 //! #         *self.sends.borrow_mut() += 1;
 //! #         if !self.stored.borrow().iter().any(|(seen, _)| *seen == id) {
@@ -276,13 +486,16 @@
 //! let broker = Broker::default();
 //! let dead_letters = RefCell::new(Vec::new());
 //! let publish = async |id: u64, body: &str| {
+//!     // Waits of up to 50, 100, 200, 400 and 500 ms: at most 1.25 s in all.
 //!     let schedule = Exponential::new(Duration::from_millis(50))
-//!         .max_delay(Duration::from_secs(2))
+//!         .max_delay(Duration::from_millis(500))
 //!         .jitter(Jitter::Full)
 //!         .max_retries(5);
 //!     future::retry(schedule, || broker.publish(id, body)) // the same id on every attempt
 //!         .when(PublishError::is_retryable)
-//!         .on_give_up(|e, _report| dead_letters.borrow_mut().push((id, format!("{e}"))))
+//!         .on_give_up(|e, report| {
+//!             dead_letters.borrow_mut().push((id, e.to_string(), report.stop))
+//!         })
 //! #       .sleep(|_| std::future::ready(()))
 //!         .call()
 //!         .await
@@ -293,11 +506,27 @@
 //! assert_eq!(*broker.sends.borrow(), 2);
 //! assert_eq!(*broker.stored.borrow(), [(42, "order 42 paid".to_owned())]);
 //!
-//! // What the broker refuses for good is not retried, and lands in the dead letters.
+//! // What the broker refuses for good is not retried, and lands in the dead letters...
 //! assert_eq!(publish(43, &"x".repeat(100)).await, Err(PublishError::TooLarge));
-//! assert_eq!(*dead_letters.borrow(), [(43, "TooLarge".to_owned())]);
+//! // ...as does a message that ran out of retries while the broker was down.
+//! # broker.down.set(true);
+//! assert_eq!(publish(44, "order 44 paid").await, Err(PublishError::Refused));
+//! assert_eq!(
+//!     *dead_letters.borrow(),
+//!     [
+//!         (43, "TooLarge".to_owned(), Stop::NotRetryable),
+//!         (44, "Refused".to_owned(), Stop::ScheduleExhausted),
+//!     ]
+//! );
 //! # });
 //! ```
+//!
+//! The give-up hook runs whenever the retry returns an error: for a message refused for good,
+//! which was never retried (as a 400 would be), as for one that ran out of retries. The
+//! [`Report`] it receives tells them apart: `report.stop` is [`Stop::NotRetryable`] for the
+//! first and [`Stop::ScheduleExhausted`] (or [`Stop::MaxElapsed`]) for the second, and
+//! `report.attempts` says how many sends were made. Replay the second kind once the broker is
+//! back; the first needs a person.
 //!
 //! Without an id the broker honours, return the timeout to the caller instead: a duplicate
 //! payment message is worse than an error.
@@ -306,34 +535,42 @@
 //!
 //! Retry rate limiting and server errors, not other 4xx answers; when the server says how
 //! long to wait, wait that long (a little more, at random, so clients told the same instant
-//! do not return together) but never longer than a ceiling. One [`Policy`] serves every
-//! endpoint of the client.
+//! do not return together) but never longer than a ceiling. [`Policy::http`] does all of it
+//! for an error type that implements [`HttpFailure`], which hands it the status and the
+//! headers when a response came back: 408, 429 and every 5xx but 501 and 505 are retried, on
+//! waits of up to 0.1, 0.2, 0.4, 0.8 and 1.6 s (6 attempts at most), and a server's
+//! `Retry-After`, `x-amz-retry-after` or `X-RateLimit-Reset` replaces the wait, up to 5
+//! minutes. One policy, kept in the client, serves every endpoint.
 //!
 //! ```
-//! use persevere::classify::{self, DEFAULT_HINT_CAP};
-//! use persevere::{Exponential, Jitter, Policy};
-//! use std::time::{Duration, SystemTime};
+//! use persevere::classify::{self, HttpFailure};
+//! use persevere::{Exponential, Policy};
+//! use std::time::Duration;
 //!
 //! #[derive(Debug)]
 //! enum ApiError {
-//!     Status { code: u16, retry_after: Option<String> },
+//!     /// The server answered with this status and these headers (names in lower case).
+//!     Status { code: u16, headers: Vec<(String, String)> },
+//!     /// No answer: the request was not sent, or its response was lost.
 //!     Transport(std::io::Error),
 //! }
 //!
-//! impl ApiError {
-//!     fn is_retryable(&self) -> bool {
+//! impl HttpFailure for ApiError {
+//!     fn status(&self) -> Option<u16> {
 //!         match self {
-//!             ApiError::Status { code, .. } => classify::is_retryable_status(*code),
-//!             ApiError::Transport(e) => classify::is_transient_io(e),
+//!             ApiError::Status { code, .. } => Some(*code),
+//!             ApiError::Transport(_) => None,
 //!         }
 //!     }
 //!
-//!     /// The wait the server asked for, if it sent a `Retry-After` we can read.
-//!     fn server_hint(&self) -> Option<Duration> {
-//!         let ApiError::Status { retry_after: Some(value), .. } = self else { return None };
-//!         // A malformed header is ignored: the schedule's delay stands.
-//!         let asked = classify::retry_after(value, SystemTime::now()).ok()?;
-//!         Some(classify::hint_delay(asked, DEFAULT_HINT_CAP))
+//!     fn header(&self, name: &str) -> Option<&[u8]> {
+//!         let ApiError::Status { headers, .. } = self else { return None };
+//!         headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_bytes())
+//!     }
+//!
+//!     // A refused or reset connection is worth another try; a malformed URL is not.
+//!     fn transient_without_response(&self) -> bool {
+//!         matches!(self, ApiError::Transport(e) if classify::is_transient_io(e))
 //!     }
 //! }
 //! # impl std::fmt::Display for ApiError {
@@ -344,22 +581,18 @@
 //! # impl Server {
 //! #     async fn get(&self, path: &str) -> Result<String, ApiError> {
 //! #         match self.0.lock().unwrap().pop() {
-//! #             Some((code, hint)) => Err(ApiError::Status { code, retry_after: hint.map(String::from) }),
+//! #             Some((code, hint)) => {
+//! #                 let headers = hint.map(|v| ("retry-after".to_owned(), v.to_owned())).into_iter().collect();
+//! #                 Err(ApiError::Status { code, headers })
+//! #             }
 //! #             None => Ok(format!("200 {path}")),
 //! #         }
 //! #     }
 //! # }
 //! # let server = Server(std::sync::Mutex::new(vec![(429, Some("2")), (503, None)]));
 //!
-//! let api = Policy::new(
-//!     Exponential::new(Duration::from_millis(200))
-//!         .max_delay(Duration::from_secs(10))
-//!         .jitter(Jitter::Full)
-//!         .max_retries(4),
-//! )
-//! .when(ApiError::is_retryable)
-//! .adjust(|e: &ApiError, _scheduled| e.server_hint())
-//! .max_elapsed(Duration::from_secs(60));
+//! let api: Policy<Exponential, ApiError> =
+//!     Policy::http().name("quotes_api").max_elapsed(Duration::from_secs(60));
 //!
 //! # futures::executor::block_on(async {
 //! // The server answers 503, then 429 with `Retry-After: 2`, then 200.
@@ -370,9 +603,9 @@
 //!     .await;
 //! assert_eq!(quote.unwrap(), "200 /quote");
 //! assert_eq!(report.attempts, 3);
-//! // Up to 200 ms after the 503, then 2 s to 2.4 s as the server asked.
+//! // Up to 100 ms after the 503, then 2 s to 2.4 s as the server asked.
 //! assert!(report.slept >= Duration::from_secs(2));
-//! assert!(report.slept <= Duration::from_millis(2600));
+//! assert!(report.slept <= Duration::from_millis(2500));
 //!
 //! // The same policy at another call site. A 404 is an answer, not a failure: one attempt.
 //! # server.0.lock().unwrap().push((404, None));
@@ -382,12 +615,110 @@
 //! # });
 //! ```
 //!
-//! [`classify::retry_after`] reads both forms of the header (the date form with the
-//! `http-date` feature); [`rate_limit_reset`](crate::classify::rate_limit_reset),
-//! [`amz_retry_after`](crate::classify::amz_retry_after) and
-//! [`grpc_retry_pushback`](crate::classify::grpc_retry_pushback) read the other hints servers send.
+//! The hints are read by [`classify::server_hint`]: `Retry-After` in both forms (the date
+//! form with the `http-date` feature), then `x-amz-retry-after`, then `X-RateLimit-Reset`;
+//! [`grpc_retry_pushback`](crate::classify::grpc_retry_pushback) reads gRPC's. For another
+//! schedule, write the preset's two hooks on a policy of your own, as in the next recipe.
 //! Retry only idempotent requests (`GET`, `PUT`, `DELETE`), or `POST`s that carry an
-//! idempotency key, as in the next recipe.
+//! idempotency key, as in [a payment](#a-payment).
+//!
+//! ## A file upload
+//!
+//! An upload is long, and every retry sends the whole file again. Wait longer between
+//! attempts than for a small request, so that a struggling server has time to recover:
+//! here at most 5 attempts, with waits of up to 5, 10, 20 and 40 s, or what the server
+//! asks for (up to 5 minutes). Give each attempt a time limit, so that a transfer that
+//! stalls is dropped and started over rather than waited on for ever: here 2 minutes. And
+//! keep honouring 429, 5xx and `Retry-After`: a preset's schedule is fixed, so this policy
+//! has a schedule of its own and [`Policy::http`]'s two hooks, written out.
+//!
+//! ```
+//! use persevere::classify::{self, HttpFailure};
+//! use persevere::{Exponential, Jitter, Policy, DEFAULT_ADJUST_CEILING};
+//! use std::time::{Duration, SystemTime};
+//!
+//! #[derive(Debug)]
+//! enum UploadError {
+//!     Status { code: u16, retry_after: Option<String> },
+//!     /// The attempt ran past its time limit.
+//!     Stalled,
+//! }
+//!
+//! impl HttpFailure for UploadError {
+//!     fn status(&self) -> Option<u16> {
+//!         match self {
+//!             UploadError::Status { code, .. } => Some(*code),
+//!             UploadError::Stalled => None, // no response: transient, by default
+//!         }
+//!     }
+//!
+//!     fn header(&self, name: &str) -> Option<&[u8]> {
+//!         match self {
+//!             UploadError::Status { retry_after: Some(value), .. } if name == "retry-after" => {
+//!                 Some(value.as_bytes())
+//!             }
+//!             _ => None,
+//!         }
+//!     }
+//! }
+//! # impl std::fmt::Display for UploadError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "{self:?}") }
+//! # }
+//! # /// Stalls on the first upload, answers the second with a 503, stores the third.
+//! # struct Storage { puts: std::cell::Cell<u32> }
+//! # impl Storage {
+//! #     async fn put(&self, _path: &str, _data: &[u8]) -> Result<String, UploadError> {
+//! #         self.puts.set(self.puts.get() + 1);
+//! #         match self.puts.get() {
+//! #             1 => std::future::pending().await,
+//! #             2 => Err(UploadError::Status { code: 503, retry_after: Some("30".to_owned()) }),
+//! #             n => Ok(format!("\"etag-{n}\"")),
+//! #         }
+//! #     }
+//! # }
+//! # let storage = Storage { puts: 0.into() };
+//! # let archive = vec![0_u8; 1024];
+//!
+//! let uploads: Policy<Exponential, UploadError> = Policy::new(
+//!     Exponential::new(Duration::from_secs(5)).jitter(Jitter::Full).max_retries(4),
+//! )
+//! // What Policy::http retries: 408, 429, 5xx but 501 and 505, failures before a response.
+//! .when(|e: &UploadError| match e.status() {
+//!     Some(code) => classify::is_retryable_status(code),
+//!     None => e.transient_without_response(),
+//! })
+//! // And how it honours the server: the wait asked for, a little more at random, capped.
+//! .adjust(|e, _scheduled| {
+//!     let asked = classify::server_hint(e, SystemTime::now())?;
+//!     Some(classify::hint_delay(asked, DEFAULT_ADJUST_CEILING))
+//! })
+//! .attempt_timeout(Duration::from_secs(120), || UploadError::Stalled)
+//! .name("upload");
+//!
+//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
+//! # runtime.block_on(async {
+//! let started = tokio::time::Instant::now();
+//! // The first attempt stalls, the second meets a 503 with `Retry-After: 30`, the third
+//! // goes through.
+//! let (etag, report) = uploads
+//!     .retry_async(|| storage.put("backups/orders.tar.zst", &archive))
+//!     .sleep(tokio::time::sleep) // tokio's timer, which also times the attempts
+//!     .call_with_report()
+//!     .await;
+//! assert_eq!(etag.unwrap(), "\"etag-3\"");
+//! assert_eq!(report.attempts, 3);
+//! // 2 minutes until the stalled attempt was dropped, up to 5 s, then the 30 s to 36 s the
+//! // server asked for.
+//! let took = started.elapsed();
+//! assert!(took >= Duration::from_secs(150) && took <= Duration::from_secs(161));
+//! # });
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! An attempt timeout needs async code: a thread cannot be cancelled. A blocking upload sets
+//! its client's own timeout instead, to a limit of its own or to what is left of
+//! [`max_elapsed`] ([`Attempt::time_left`], handed over by
+//! [`retry_with`](crate::blocking::retry_with)).
 //!
 //! ## A payment
 //!
@@ -431,9 +762,10 @@
 //! .when(|e| matches!(e, ChargeError::Timeout | ChargeError::ProviderDown)) // never a decline
 //! .max_elapsed(Duration::from_secs(60))
 //! .on_give_up(|e, report| {
-//!     // It runs for every error returned; only a timeout leaves the outcome unknown.
+//!     // It runs for every error returned, a decline too; only a timeout leaves the outcome
+//!     // unknown. The report says how many charges were asked for, and why retrying stopped.
 //!     if *e == ChargeError::Timeout {
-//!         to_reconcile.borrow_mut().push((key, format!("{e} after {} attempts", report.attempts)));
+//!         to_reconcile.borrow_mut().push((key, report.attempts, report.stop));
 //!     }
 //! })
 //! # .sleep(|_| {})
@@ -492,12 +824,119 @@
 //! # });
 //! ```
 //!
+//! ## A retry in a spawned task
+//!
+//! `tokio::spawn` runs a future that may outlive the function that made it, so the future
+//! must own everything it uses; a retry's future holds its operation, so the operation must
+//! own what it calls. A retry that calls a local `client`, written as in a function body,
+//! meets three errors in a row:
+//!
+//! 1. `|| client.get("/quote")` borrows `client`: ``error[E0373]: closure may outlive the
+//!    current function, but it borrows `client`, which is owned by the current function``.
+//!    The compiler suggests `move`.
+//! 2. `move || client.get("/quote")` owns `client`, but each attempt's future borrows it from
+//!    the closure, which must outlive the attempt to make the next one: ``captured variable
+//!    cannot escape `FnMut` closure body``.
+//! 3. `async move || client.get("/quote").await` is an async closure, whose futures may
+//!    borrow it, and [`future::retry`] takes a closure whose futures do not: ``async closure
+//!    does not implement `FnMut` because it captures state from its environment``.
+//!
+//! ```compile_fail,E0373
+//! # use persevere::{future, Exponential};
+//! # use std::{io, time::Duration};
+//! # struct Client;
+//! # impl Client { async fn get(&self, path: &str) -> io::Result<String> { Ok(path.to_owned()) } }
+//! # async fn spawn_it(client: Client, schedule: Exponential) {
+//! tokio::spawn(future::retry(schedule, || client.get("/quote")).call()); // 1.
+//! # }
+//! ```
+//!
+//! ```compile_fail
+//! # use persevere::{future, Exponential};
+//! # use std::{io, time::Duration};
+//! # struct Client;
+//! # impl Client { async fn get(&self, path: &str) -> io::Result<String> { Ok(path.to_owned()) } }
+//! # async fn spawn_it(client: Client, schedule: Exponential) {
+//! tokio::spawn(future::retry(schedule, move || client.get("/quote")).call()); // 2.
+//! # }
+//! ```
+//!
+//! ```compile_fail
+//! # use persevere::{future, Exponential};
+//! # use std::{io, time::Duration};
+//! # struct Client;
+//! # impl Client { async fn get(&self, path: &str) -> io::Result<String> { Ok(path.to_owned()) } }
+//! # async fn spawn_it(client: Client, schedule: Exponential) {
+//! tokio::spawn(future::retry(schedule, async move || client.get("/quote").await).call()); // 3.
+//! # }
+//! ```
+//!
+//! Two fixes. Move into the task an owned handle to what the retry calls (an `Arc` of it,
+//! or a clone of a client that is cheap to clone, as `reqwest::Client` is), and let the
+//! operation give each attempt a clone of its own, so that no attempt borrows the closure:
+//! `move || { let client = client.clone(); async move { .. } }`. Or keep the async closure
+//! that owns its captures and hand it to [`future::retry_mut`], which takes closures whose
+//! attempts borrow them; owning its captures, such a retry is `Send` and spawns. A
+//! [`Policy`] used in the task must be owned by it too: a clone of an `Arc` holding it, or
+//! a `static`.
+//!
+//! ```
+//! use persevere::{future, Exponential};
+//! use std::{io, sync::Arc, time::Duration};
+//!
+//! # /// Resets the first request for each path, then answers.
+//! # #[derive(Default)]
+//! # struct Client { seen: std::sync::Mutex<Vec<String>> }
+//! # impl Client {
+//! #     fn connect() -> Self { Client::default() }
+//! #     async fn get(&self, path: &str) -> io::Result<String> {
+//! #         let mut seen = self.seen.lock().unwrap();
+//! #         if seen.iter().any(|p| p == path) { return Ok(format!("200 {path}")) }
+//! #         seen.push(path.to_owned());
+//! #         Err(io::ErrorKind::ConnectionReset.into())
+//! #     }
+//! # }
+//! # let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build()?;
+//! # runtime.block_on(async {
+//! let client = Arc::new(Client::connect());
+//! let schedule = Exponential::new(Duration::from_millis(100));
+//!
+//! // An Arc for the task, and a clone of it for each attempt.
+//! let quote = tokio::spawn({
+//!     let client = Arc::clone(&client);
+//!     future::retry(schedule.clone(), move || {
+//!         let client = Arc::clone(&client);
+//!         async move { client.get("/quote").await }
+//!     })
+//!     .sleep(tokio::time::sleep)
+//!     .call()
+//! });
+//!
+//! // Or an async closure that owns its Arc, through retry_mut.
+//! let rates = tokio::spawn({
+//!     let client = Arc::clone(&client);
+//!     future::retry_mut(schedule, async move || client.get("/rates").await)
+//!         .sleep(tokio::time::sleep)
+//!         .call()
+//! });
+//!
+//! assert_eq!(quote.await.unwrap()?, "200 /quote"); // after a reset connection
+//! assert_eq!(rates.await.unwrap()?, "200 /rates");
+//! assert_eq!(Arc::strong_count(&client), 1); // the tasks' clones are gone with them
+//! # Ok::<(), io::Error>(())
+//! # })?;
+//! # Ok::<(), io::Error>(())
+//! ```
+//!
 //! ## A background loop that must never die
 //!
 //! A health checker, a queue consumer or a metrics flusher runs for the life of the
-//! process. A [`Supervisor`] restarts it after an error or a panic, with backoff; starts
-//! the backoff over after a healthy run; and ends it on request, even mid-backoff. To make
-//! it never give up, raise [`max_failures`] to `u32::MAX`.
+//! process. A [`Supervisor`] restarts it after an error or a panic, with backoff (here 1 s,
+//! 2 s, 4 s… up to a minute between restarts); starts the backoff over after a healthy run;
+//! and ends it on request, even mid-backoff. To make it never give up, raise
+//! [`max_failures`] to `u32::MAX`, and give it a schedule without a count limit
+//! ([`forever`]): once a schedule runs out the supervisor repeats its last delay, so with
+//! the default 3 retries the delays would stop growing at 4 s and never reach the cap.
 //!
 //! ```
 //! use persevere::supervise::{Outcome, Supervisor};
@@ -507,7 +946,9 @@
 //! # fn check_upstream() -> Result<(), String> { Ok(()) }
 //! let (healthy, became_healthy) = mpsc::channel();
 //! let mut runs = 0;
-//! let restarts = Exponential::new(Duration::from_secs(1)).max_delay(Duration::from_secs(60));
+//! let restarts = Exponential::new(Duration::from_secs(1))
+//!     .max_delay(Duration::from_secs(60))
+//!     .forever(); // 1 s, 2 s, 4 s… 32 s, then 60 s for good
 //! let checker = Supervisor::new(restarts)
 //!     .name("health-checker")
 //!     .max_failures(u32::MAX) // never give up...
@@ -633,9 +1074,21 @@
 //! [`adjust_ceiling`]: crate::blocking::Retry::adjust_ceiling
 //! [`max_elapsed`]: crate::blocking::Retry::max_elapsed
 //! [`on_give_up`]: crate::blocking::Retry::on_give_up
+//! [`name`]: crate::blocking::Retry::name
+//! [`log_level`]: crate::blocking::Retry::log_level
+//! [`attempt_timeout`]: crate::future::Retry::attempt_timeout
 //! [`budget`]: crate::blocking::Retry::budget
 //! [`call_with_report`]: crate::blocking::Retry::call_with_report
 //! [`Policy`]: crate::Policy
+//! [`Policy::new`]: crate::Policy::new
+//! [`Policy::network`]: crate::Policy::network
+//! [`Policy::http`]: crate::Policy::http
+//! [`HttpFailure`]: crate::classify::HttpFailure
+//! [`classify::server_hint`]: crate::classify::server_hint
+//! [`Stop::NotRetryable`]: crate::Stop::NotRetryable
+//! [`Stop::ScheduleExhausted`]: crate::Stop::ScheduleExhausted
+//! [`Stop::MaxElapsed`]: crate::Stop::MaxElapsed
+//! [`Attempt::time_left`]: crate::Attempt::time_left
 //! [`Attempt`]: crate::Attempt
 //! [`Report`]: crate::Report
 //! [`is_transient_io`]: crate::classify::is_transient_io
@@ -652,3 +1105,6 @@
 //! [`max_failures`]: crate::supervise::Supervisor::max_failures
 //! [`run_async`]: crate::supervise::Supervisor::run_async
 //! [`breaker::Builder`]: crate::breaker::Builder
+
+// The recipes' schedules and policies are repeated in tests/guide_recipes.rs, which holds them
+// to what the prose here promises: change both together.

@@ -49,7 +49,8 @@ where
         self.failures = self.failures.saturating_add(1);
         let (failures, max) = (self.failures, self.settings.max_failures);
         if failures >= max {
-            log::error!(target: "persevere", "{who} failed {failures} times in a row: {error}; giving up");
+            let times = Times(failures);
+            log::error!(target: "persevere", "{who} failed {times} in a row: {error}; giving up");
             crate::metrics::supervisor_gave_up();
             return Next::GiveUp(Outcome::GaveUp { last_error: error, failures });
         }
@@ -83,6 +84,18 @@ impl Display for Who<'_> {
         match self.0 {
             Some(name) => write!(f, "background task '{name}'"),
             None => f.write_str("background task"),
+        }
+    }
+}
+
+/// "once", or "3 times": a supervisor with `max_failures(1)` gives up after one failure.
+struct Times(u32);
+
+impl Display for Times {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            1 => f.write_str("once"),
+            n => write!(f, "{n} times"),
         }
     }
 }
