@@ -167,6 +167,19 @@ impl<S, E> Policy<S, E> {
         }
     }
 
+    /// Replace the schedule, keeping the hooks and limits: a preset with other delays.
+    ///
+    /// ```
+    /// use persevere::{Fixed, Policy};
+    /// use std::time::Duration;
+    ///
+    /// let patient = Policy::network().schedule(Fixed::new(Duration::from_secs(5)).max_retries(10));
+    /// # drop(patient);
+    /// ```
+    pub fn schedule<S2>(self, schedule: S2) -> Policy<S2, E> {
+        Policy { schedule, hooks: self.hooks, limits: self.limits }
+    }
+
     /// Retry only the errors for which `f` returns `true` (or a [`RetryKind`]); see
     /// [`blocking::Retry::when`](crate::blocking::Retry::when).
     pub fn when<R: Verdict>(mut self, f: impl Fn(&E) -> R + Send + Sync + 'static) -> Self {

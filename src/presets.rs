@@ -7,20 +7,16 @@ use std::time::{Duration, SystemTime};
 use crate::classify::{self, HttpFailure};
 use crate::{Exponential, Jitter, Policy};
 
-/// The schedule of both presets: 100 ms doubling to at most 10 s, full jitter, 5 retries
-/// (at most 6 attempts, at most 0.1 + 0.2 + 0.4 + 0.8 + 1.6 = 3.1 s of backoff before
-/// jitter halves it on average).
+/// The schedule of both presets: 100 ms doubling, 5 retries, full jitter: waits of at most
+/// 0.1, 0.2, 0.4, 0.8 and 1.6 s (3.1 s in all, half that on average), at most 6 attempts.
 fn preset_schedule() -> Exponential {
-    Exponential::new(Duration::from_millis(100))
-        .max_delay(Duration::from_secs(10))
-        .max_retries(5)
-        .jitter(Jitter::Full)
+    Exponential::new(Duration::from_millis(100)).max_retries(5).jitter(Jitter::Full)
 }
 
 impl Policy<Exponential, io::Error> {
     /// A policy for network I/O: retries the `io::Error`s a fresh attempt can cure
     /// ([`classify::is_transient_io`]: refused, reset or aborted connections, timeouts,
-    /// unreachable networks…) on 100 ms doubling to 10 s, full jitter, 5 retries. What a
+    /// unreachable networks…) on 100 ms doubling, 5 retries, full jitter. What a
     /// `with_network_retry` decorator does; adjust it like any policy.
     ///
     /// ```
@@ -45,8 +41,8 @@ impl Policy<Exponential, io::Error> {
 impl<E: HttpFailure + 'static> Policy<Exponential, E> {
     /// A policy for HTTP calls: retries 408, 429 and every 5xx but 501 and 505
     /// ([`classify::is_retryable_status`]) and failures before a response
-    /// ([`HttpFailure::transient_without_response`]), on 100 ms doubling to 10 s, full
-    /// jitter, 5 retries; a server's `Retry-After`, `x-amz-retry-after` or
+    /// ([`HttpFailure::transient_without_response`]), on 100 ms doubling, 5 retries, full
+    /// jitter; a server's `Retry-After`, `x-amz-retry-after` or
     /// `X-RateLimit-Reset` replaces the delay ([`classify::server_hint`], spread a little
     /// later by [`classify::hint_delay`], at most the adjust ceiling of 300 s). What a
     /// `with_api_retry` decorator does; adjust it like any policy.

@@ -307,6 +307,16 @@ fn a_panicking_task_is_restarted_and_counted_as_a_failure() {
 }
 
 #[test]
+fn a_single_failure_reads_once() {
+    let trace =
+        both(|| Supervisor::new(Fixed::new(ms(1))).max_failures(1), &[(ms(1), Fail("gone"))]);
+    assert_eq!(
+        trace.lines.last(),
+        Some(&line(Error, "background task failed once in a row: gone; giving up"))
+    );
+}
+
+#[test]
 fn a_panic_with_a_payload_other_than_a_string_still_counts() {
     let mut runs = 0;
     let outcome =
