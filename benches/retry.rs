@@ -1,7 +1,7 @@
 //! The cost of the retry machinery, persevere beside its peers, in one run.
 //!
 //! ```text
-//! cargo bench --bench retry
+//! cargo bench -p persevere-benches --bench retry
 //! ```
 //!
 //! Two groups, each timing one whole retry per iteration (building it, running it and

@@ -1,7 +1,7 @@
 //! The cost of drawing delays from a schedule, persevere beside its peers, in one run.
 //!
 //! ```text
-//! cargo bench --bench schedules
+//! cargo bench -p persevere-benches --bench schedules
 //! ```
 //!
 //! Every benchmark builds a fresh schedule outside the timed region, then times drawing
