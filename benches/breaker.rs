@@ -1,6 +1,6 @@
 //! Overhead of a call through a closed breaker, persevere beside `failsafe`.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/tgt/breaker-bench cargo bench --bench breaker`
+//! Run: `cargo bench -p persevere-benches --bench breaker`
 //!
 //! Every call succeeds, so this is the healthy path a breaker adds to each request. Each
 //! group runs on 1 thread and on 2 threads sharing one breaker (divan's `threads`).

@@ -1,7 +1,7 @@
 //! The cost of the retry machinery, persevere beside its peers, in one run.
 //!
 //! ```text
-//! cargo bench --bench retry
+//! cargo bench -p persevere-benches --bench retry
 //! ```
 //!
 //! Two groups, each timing one whole retry per iteration (building it, running it and
@@ -11,7 +11,8 @@
 //!
 //! Every row runs the same operation, [`flaky`]: it takes one step off a counter that
 //! starts at `black_box(failures)` and fails while the counter was above zero. Every row
-//! uses the same schedule shape: zero-length delays, at most three retries. The crates that
+//! but the `own/*` ones uses the same schedule shape: zero-length delays, at most three
+//! retries, built before the call where the compiler sees through it. The crates that
 //! take any iterator as a schedule (persevere, backon, tokio-retry) get the very same one,
 //! `iter::repeat_n(Duration::ZERO, 3)`, so their rows differ only in the adapter;
 //! `backoff` gets a bench-local `Backoff` with the same behaviour, and `relentless` its own
@@ -38,12 +39,31 @@
 //!   `tokio::time::sleep`, and the bare operation under that runtime. A zero-length tokio
 //!   sleep still waits for the timer's next millisecond tick, so there the three-attempt
 //!   row measures the timer.
+//! * `own/*`: each crate with its own exponential schedule (factor 2, cap 5 s, at most three
+//!   retries), built inside the call at the call site as its docs show: persevere
+//!   `Exponential::new(..).max_delay(..).max_retries(3)`, backon
+//!   `ExponentialBuilder::default().with_min_delay(..).with_max_delay(..).with_max_times(3)`,
+//!   backoff `ExponentialBackoffBuilder::new()` with multiplier 2, randomization 0 and its
+//!   system clock and default elapsed-time limit (it has no retry count, and stops at the
+//!   same attempt as the others because the operation succeeds there), relentless
+//!   `wait::exponential(..).cap(..)` with `stop::attempts(4)`. The blocking rows start the
+//!   schedule at zero, so every delay is zero and no row sleeps (a zero `thread::sleep`
+//!   returns at once). The async rows start it at 100 ms and sleep with a no-op, `no_sleep`
+//!   (relentless: `ReadyClock`), so the delays are computed and nothing waits; they are
+//!   polled in place like the other async rows. `first_try/own/tokio/*` runs persevere
+//!   (with `tokio::time::sleep`) and tokio-retry (its `ExponentialBackoff`,
+//!   `from_millis(2).factor(50).max_delay(5 s).take(3)`) under the current-thread runtime,
+//!   on the first try only: tokio-retry cannot skip tokio's timer, so three attempts would
+//!   sleep 300 ms.
 //!
 //! Every row runs its retry once before timing it ([`warm_then_bench`]).
 //!
 //! divan's counting allocator watches every row and prints `alloc` lines under any row that
 //! allocates; none does, so none appears. The binary first prints the `size_of` the async
-//! retry futures.
+//! retry future for each crate with each of its own schedules (exponential and constant as
+//! in the `own` rows, and `iter::repeat_n(ZERO, 3)` where it takes an iterator), sleeping
+//! with `persevere::future::sleep` (persevere's default, a futures-timer delay), with
+//! `no_sleep` and with `tokio::time::sleep`, wherever the crate can take that sleep.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -55,13 +75,22 @@ use std::time::Duration;
 
 use backon::{BlockingRetryable, Retryable};
 use divan::{AllocProfiler, Bencher};
-use persevere::{blocking, future};
+use persevere::{Exponential, Fixed, blocking, future};
 
 #[global_allocator]
 static ALLOC: AllocProfiler = AllocProfiler::system();
 
 /// At most this many retries, for every crate.
 const RETRIES: usize = 3;
+
+/// The first delay of the async `own` rows' schedules, and every schedule's cap there.
+const OWN_INITIAL: Duration = Duration::from_millis(100);
+const OWN_CAP: Duration = Duration::from_secs(5);
+
+/// The sleep of the async `own` rows: ready at once, whatever the delay.
+fn no_sleep(_: Duration) -> std::future::Ready<()> {
+    std::future::ready(())
+}
 
 fn main() {
     print_future_sizes();
@@ -158,48 +187,121 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a tokio runtime")
 }
 
+/// One line of the size table; `None` where the crate cannot take that sleep.
+fn size_line(name: &str, sizes: [Option<usize>; 3]) {
+    let [timer, none, tokio] = sizes.map(|s| s.map_or("-".to_owned(), |s| s.to_string()));
+    println!("  {name:<76} {timer:>13} {none:>6} {tokio:>6}");
+}
+
 fn print_future_sizes() {
     let left = Cell::new(0);
     let op = || async { flaky(&left) };
-    let persevere_size = size_of_val(&future::retry(schedule(), op).call());
-    let backon_size = size_of_val(&op.retry(schedule()).sleep(future::sleep));
-    let tokio_retry_size = size_of_val(&tokio_retry::Retry::start(schedule(), op));
-    let persevere_tokio_size =
-        size_of_val(&future::retry(schedule(), op).sleep(tokio::time::sleep).call());
-    let relentless_size = size_of_val(
-        &relentless::retry_async(|_| op())
-            .wait(relentless::wait::fixed(Duration::ZERO))
-            .stop(relentless::stop::attempts(RETRIES as u32 + 1))
-            .clock(ReadyClock)
-            .call(),
+
+    println!("size_of the async retry future in bytes, each crate with its own schedules and the");
+    println!("same op (an async block borrowing a Cell), sleeping with a futures-timer delay");
+    println!("(persevere::future::sleep, persevere's default), a no-op sleep or tokio's sleep:");
+    println!("  {:<76} {:>13} {:>6} {:>6}", "", "futures-timer", "no-op", "tokio");
+
+    macro_rules! persevere {
+        ($name:expr, $schedule:expr) => {
+            size_line(
+                concat!("persevere    ", $name),
+                [
+                    Some(size_of_val(&future::retry($schedule, op).call())),
+                    Some(size_of_val(&future::retry($schedule, op).sleep(no_sleep).call())),
+                    Some(size_of_val(
+                        &future::retry($schedule, op).sleep(tokio::time::sleep).call(),
+                    )),
+                ],
+            )
+        };
+    }
+    persevere!(
+        "Exponential::new(100ms).max_delay(5s).max_retries(3)",
+        Exponential::new(OWN_INITIAL).max_delay(OWN_CAP).max_retries(3)
     );
-    let persevere_fixed = size_of_val(
-        &future::retry(persevere::Fixed::new(Duration::ZERO).max_retries(3), op).call(),
+    persevere!("Fixed::new(100ms).max_retries(3)", Fixed::new(OWN_INITIAL).max_retries(3));
+    persevere!("iter::repeat_n(ZERO, 3)", schedule());
+
+    // backon has no sleep of its own without its tokio feature.
+    macro_rules! backon {
+        ($name:expr, $schedule:expr) => {
+            size_line(
+                concat!("backon       ", $name),
+                [
+                    Some(size_of_val(&op.retry($schedule).sleep(future::sleep))),
+                    Some(size_of_val(&op.retry($schedule).sleep(no_sleep))),
+                    Some(size_of_val(&op.retry($schedule).sleep(tokio::time::sleep))),
+                ],
+            )
+        };
+    }
+    backon!(
+        "ExponentialBuilder::default(), 100ms, max 5s, 3 times",
+        backon::ExponentialBuilder::default()
+            .with_min_delay(OWN_INITIAL)
+            .with_max_delay(OWN_CAP)
+            .with_max_times(RETRIES)
     );
-    let backon_constant = size_of_val(
-        &op.retry(
-            backon::ConstantBuilder::new().with_delay(Duration::ZERO).with_max_times(RETRIES),
-        )
-        .sleep(future::sleep),
+    backon!(
+        "ConstantBuilder::default(), 100ms, 3 times",
+        backon::ConstantBuilder::default().with_delay(OWN_INITIAL).with_max_times(RETRIES)
     );
-    let line = |name: &str, size: usize| println!("  {name:<48} {size:>4} bytes");
-    println!("size_of the async retry future, same op (an async block borrowing a Cell)");
-    println!("schedule iter::repeat_n(ZERO, 3), sleeping with persevere::future::sleep:");
-    line("persevere    future::retry(..).call()", persevere_size);
-    line("backon       op.retry(..).sleep(..)", backon_size);
-    line("relentless   retry_async(..).call()", relentless_size);
-    println!("the same, sleeping with tokio::time::sleep:");
-    line("persevere    future::retry(..).sleep(..).call()", persevere_tokio_size);
-    line("tokio-retry  Retry::start(..)", tokio_retry_size);
-    println!("each crate's own constant schedule:");
-    line("persevere    Fixed::new(ZERO).max_retries(3)", persevere_fixed);
-    line("backon       ConstantBuilder, zero delay, 3 times", backon_constant);
+    backon!("iter::repeat_n(ZERO, 3)", schedule());
+
+    // relentless has no sleep without one of its clock features: `ReadyClock` is a no-op.
+    macro_rules! relentless {
+        ($name:expr, $wait:expr) => {
+            size_line(
+                concat!("relentless   ", $name),
+                [
+                    None,
+                    Some(size_of_val(
+                        &relentless::retry_async(|_| op())
+                            .wait($wait)
+                            .stop(relentless::stop::attempts(RETRIES as u32 + 1))
+                            .clock(ReadyClock)
+                            .call(),
+                    )),
+                    None,
+                ],
+            )
+        };
+    }
+    relentless!(
+        "wait::exponential(100ms).cap(5s), stop::attempts(4)",
+        relentless::Wait::cap(relentless::wait::exponential(OWN_INITIAL), OWN_CAP)
+    );
+    relentless!("wait::fixed(100ms), stop::attempts(4)", relentless::wait::fixed(OWN_INITIAL));
+
+    // tokio-retry always sleeps on tokio's timer.
+    macro_rules! tokio_retry {
+        ($name:expr, $schedule:expr) => {
+            size_line(
+                concat!("tokio-retry  ", $name),
+                [None, None, Some(size_of_val(&tokio_retry::Retry::start($schedule, op)))],
+            )
+        };
+    }
+    tokio_retry!(
+        "ExponentialBackoff::from_millis(2).factor(50), max 5s, take(3)",
+        tokio_retry::strategy::ExponentialBackoff::from_millis(2)
+            .factor(50)
+            .max_delay(OWN_CAP)
+            .take(RETRIES)
+    );
+    tokio_retry!(
+        "FixedInterval::new(100ms).take(3)",
+        tokio_retry::strategy::FixedInterval::new(OWN_INITIAL).take(RETRIES)
+    );
+    tokio_retry!("iter::repeat_n(ZERO, 3)", schedule());
     println!();
 }
 
-/// The rows of one group; `$failures` is how many attempts fail before one succeeds.
+/// The rows of one group; `$failures` is how many attempts fail before one succeeds, and
+/// `$own_extra` are further rows for the group's `own` module.
 macro_rules! rows {
-    ($failures:expr) => {
+    ($failures:expr $(; $own_extra:item)*) => {
         use super::*;
 
         const FAILURES: u32 = $failures;
@@ -371,11 +473,167 @@ macro_rules! rows {
                 });
             }
         }
+
+        /// Each crate's own exponential schedule, built inside the call as its docs show.
+        /// The blocking rows start it at zero, so no row sleeps; the async rows start it at
+        /// 100 ms and sleep with a no-op.
+        mod own {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere_blocking(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    blocking::retry(
+                        Exponential::new(Duration::ZERO).max_delay(OWN_CAP).max_retries(3),
+                        || flaky(&left),
+                    )
+                    .call()
+                });
+            }
+
+            #[divan::bench]
+            fn backon_blocking(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    (|| flaky(&left))
+                        .retry(
+                            backon::ExponentialBuilder::default()
+                                .with_min_delay(Duration::ZERO)
+                                .with_max_delay(OWN_CAP)
+                                .with_max_times(RETRIES),
+                        )
+                        .sleep(std::thread::sleep)
+                        .call()
+                });
+            }
+
+            /// No retry count: it retries until the operation succeeds, which is on the
+            /// same attempt as everywhere else.
+            #[divan::bench]
+            fn backoff_blocking(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    backoff::retry(
+                        backoff::ExponentialBackoffBuilder::new()
+                            .with_initial_interval(Duration::ZERO)
+                            .with_multiplier(2.0)
+                            .with_randomization_factor(0.0)
+                            .with_max_interval(OWN_CAP)
+                            .build(),
+                        || flaky(&left).map_err(backoff::Error::transient),
+                    )
+                });
+            }
+
+            #[divan::bench]
+            fn relentless_blocking(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    relentless::retry(|_| flaky(&left))
+                        .wait(relentless::Wait::cap(
+                            relentless::wait::exponential(Duration::ZERO),
+                            OWN_CAP,
+                        ))
+                        .stop(relentless::stop::attempts(RETRIES as u32 + 1))
+                        .call()
+                });
+            }
+
+            #[divan::bench]
+            fn persevere_async(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    poll_in_place(pin!(
+                        future::retry(
+                            Exponential::new(OWN_INITIAL).max_delay(OWN_CAP).max_retries(3),
+                            || async { flaky(&left) },
+                        )
+                        .sleep(no_sleep)
+                        .call()
+                    ))
+                });
+            }
+
+            #[divan::bench]
+            fn backon_async(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    poll_in_place(pin!(
+                        (|| async { flaky(&left) })
+                            .retry(
+                                backon::ExponentialBuilder::default()
+                                    .with_min_delay(OWN_INITIAL)
+                                    .with_max_delay(OWN_CAP)
+                                    .with_max_times(RETRIES),
+                            )
+                            .sleep(no_sleep)
+                    ))
+                });
+            }
+
+            #[divan::bench]
+            fn relentless_async(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    poll_in_place(pin!(
+                        relentless::retry_async(|_| async { flaky(&left) })
+                            .wait(relentless::Wait::cap(
+                                relentless::wait::exponential(OWN_INITIAL),
+                                OWN_CAP,
+                            ))
+                            .stop(relentless::stop::attempts(RETRIES as u32 + 1))
+                            .clock(ReadyClock)
+                            .call()
+                    ))
+                });
+            }
+
+            $($own_extra)*
+        }
     };
 }
 
 mod first_try {
-    rows!(0);
+    rows!(0;
+        /// Under the current-thread runtime with tokio's sleep, first try only: tokio-retry
+        /// cannot skip tokio's timer, so three attempts would sleep the whole 300 ms.
+        mod tokio {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere_async(bencher: Bencher) {
+                let runtime = current_thread_runtime();
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    runtime.block_on(
+                        future::retry(
+                            Exponential::new(OWN_INITIAL).max_delay(OWN_CAP).max_retries(3),
+                            || async { flaky(&left) },
+                        )
+                        .sleep(::tokio::time::sleep)
+                        .call(),
+                    )
+                });
+            }
+
+            /// `from_millis(2).factor(50)`: its base is its growth factor, so 2 ms × 50.
+            #[divan::bench]
+            fn tokio_retry(bencher: Bencher) {
+                let runtime = current_thread_runtime();
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    runtime.block_on(tokio_retry::Retry::start(
+                        tokio_retry::strategy::ExponentialBackoff::from_millis(2)
+                            .factor(50)
+                            .max_delay(OWN_CAP)
+                            .take(RETRIES),
+                        || async { flaky(&left) },
+                    ))
+                });
+            }
+        }
+    );
 }
 
 mod third_try {

@@ -1,7 +1,7 @@
 //! Many retries at once: 100,000 concurrent async retries on a tokio multi-thread runtime.
 //!
 //! ```text
-//! cargo bench --bench scale
+//! cargo bench -p persevere-benches --bench scale
 //! ```
 //!
 //! Every retry runs the same operation, [`attempt`]: it fails twice, then succeeds, so

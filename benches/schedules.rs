@@ -1,22 +1,31 @@
 //! The cost of drawing delays from a schedule, persevere beside its peers, in one run.
 //!
 //! ```text
-//! cargo bench --bench schedules
+//! cargo bench -p persevere-benches --bench schedules
 //! ```
 //!
-//! Every benchmark builds a fresh schedule outside the timed region, then times drawing
-//! [`DELAYS`] delays from it, each through `black_box`. Divan reports the time of one such
-//! iteration, so **the cost of one delay is the reported time divided by 16** (the
-//! `item/s` line is the same figure as a throughput).
+//! Two kinds of rows:
+//! * `exponential/…`, `fibonacci/…`, `fixed/…`: a fresh schedule is built outside the timed
+//!   region, then drawing [`DELAYS`] delays from it is timed, each through `black_box`.
+//!   Divan reports the time of one such iteration, so **the cost of one delay is the
+//!   reported time divided by 16** (the `item/s` line is the same figure as a throughput).
+//! * `built/…`: what a call site pays. Each crate's own schedule is built inside the timed
+//!   region, [`BUILT_DELAYS`] delays are drawn from it and summed through `black_box`, and
+//!   the schedule is dropped; the reported time is all of that, not a per-delay figure. The
+//!   initial delay and the cap pass through `black_box`, as if read from configuration, so
+//!   nothing is built or drawn at compile time.
 //!
-//! The settings are the same everywhere: 10 ms initial delay, factor 2, cap 10 s, 16 delays.
-//! Exponential reaches the cap at the 11th delay, so growth and the capped tail are both
-//! timed; Fibonacci reaches 9.87 s at the 16th delay and never touches the cap.
+//! The first kind uses the same settings everywhere: 10 ms initial delay, factor 2, cap
+//! 10 s, 16 delays. Exponential reaches the cap at the 11th delay, so growth and the capped
+//! tail are both timed; Fibonacci reaches 9.87 s at the 16th delay and never touches the
+//! cap. The `built` rows use 100 ms initial, factor 2, cap 5 s and 8 delays: exponential
+//! reaches the cap at the 7th delay, Fibonacci (2.1 s at the 8th) and fixed never do. They
+//! cover no jitter, full and equal jitter (no decorrelated), with the same `_nearest` rows.
 //!
-//! `persevere` rows are built with `max_retries(16)`, so they count as they go, like
-//! backon, exponential-backoff and tokio-retry's `take`. The `persevere_forever` rows are
-//! the same schedules with `forever()`: the like-for-like of peers that do not count
-//! (backoff's schedules, relentless's waits).
+//! `persevere` rows are built with `max_retries(16)` (8 in `built`), so they count as they
+//! go, like backon, exponential-backoff and tokio-retry's `take`. The `persevere_forever`
+//! rows (first kind only) are the same schedules with `forever()`: the like-for-like of
+//! peers that do not count (backoff's schedules, relentless's waits).
 //!
 //! Groups are `schedule / jitter / crate`. A peer appears only where it has the same
 //! schedule and jitter; the rows whose name ends in `_nearest` run the peer's only jitter,
@@ -26,8 +35,9 @@
 //!
 //! What each peer row measures, beyond `next()`:
 //! * `backoff`: `next_backoff()` always asks its clock for the time and draws a random
-//!   number, even without jitter or an elapsed-time limit. The clock here is frozen (it
-//!   returns a stored instant), so the row times the crate's arithmetic, not the OS clock.
+//!   number, even without jitter or an elapsed-time limit. In the first kind the clock is
+//!   frozen (it returns a stored instant), so the row times the crate's arithmetic, not the
+//!   OS clock; the `built` rows keep its system clock (below).
 //! * `relentless`: a `Wait` is a pure function of a `RetryState`; the row times the
 //!   caller's loop that builds the state (attempt number, previous delay) and asks it.
 //! * `tokio_retry`: its schedules are infinite iterators of whole milliseconds, limited the
@@ -35,7 +45,13 @@
 //!   (2 is also its growth factor). Its jitter is a function mapped over the iterator
 //!   (`.map(jitter)`), uniform in `[0, step)`, drawn from `rand`'s thread-local generator.
 //! * `exponential_backoff`: its iterator yields `Option<Duration>` and spends its last
-//!   item on `None` ("give up"), so it is built with 17 attempts to yield 16 delays.
+//!   item on `None` ("give up"), so it is built with 17 attempts to yield 16 delays (9 for 8
+//!   in the `built` rows).
+//!
+//! In the `built` rows `backoff`'s exponential schedule keeps its own system clock (read
+//! once when it is built and once per delay) and its default 15-minute elapsed-time limit,
+//! as a call site that does not replace them gets; its `Constant` has neither.
+//! `tokio_retry`'s exponential schedule there is `from_millis(2).factor(50)`.
 
 use core::time::Duration;
 use std::hint::black_box;
@@ -488,6 +504,422 @@ mod fixed {
         #[divan::bench]
         fn relentless(b: Bencher) {
             relentless_crate(b, || relentless::wait::decorrelated_jitter(INITIAL).cap(CAP));
+        }
+    }
+}
+
+/// Delays drawn per timed iteration in the `built` rows.
+const BUILT_DELAYS: usize = 8;
+const BUILT_INITIAL: Duration = Duration::from_millis(100);
+const BUILT_CAP: Duration = Duration::from_secs(5);
+
+/// Sums up to [`BUILT_DELAYS`] delays from `next`, each through `black_box`.
+///
+/// Every crate's schedule is drawn from through a closure, so the loop around it is the
+/// same whether the crate yields `Duration`, `Option<Duration>` or answers a retry state.
+fn draw(mut next: impl FnMut() -> Option<Duration>) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..BUILT_DELAYS {
+        if let Some(delay) = next() {
+            total += black_box(delay);
+        }
+    }
+    total
+}
+
+/// Times one call site: `run` builds a schedule, draws from it and drops it.
+fn built(bencher: Bencher, run: impl Fn() -> Duration) {
+    bencher.bench_local(|| black_box(run()));
+}
+
+/// relentless's waits answer a retry state; the caller keeps the attempt and the previous
+/// delay, as in [`relentless_crate`].
+fn relentless_draw(wait: &impl relentless::Wait) -> Duration {
+    let mut attempt = 0;
+    let mut previous = None;
+    draw(|| {
+        attempt += 1;
+        let state = relentless::RetryState::for_attempt(attempt).with_previous_delay(previous);
+        let delay = wait.next_wait(&state);
+        previous = Some(delay);
+        Some(delay)
+    })
+}
+
+/// The settings as a call site would read them from its configuration: opaque, so that no
+/// schedule is built or drawn from at compile time.
+fn settings() -> (Duration, Duration) {
+    (black_box(BUILT_INITIAL), black_box(BUILT_CAP))
+}
+
+/// The cost of a schedule where it is used: built inside the timed region from
+/// [`settings`], [`BUILT_DELAYS`] delays drawn and summed, then dropped. Each crate builds
+/// its own schedule the way its docs show.
+mod built {
+    use super::*;
+    use backon::BackoffBuilder;
+    use persevere::{Exponential, Fibonacci, Fixed, Jitter};
+
+    fn exponential_backoff(factor: u32, jitter: f32) -> Duration {
+        let (initial, cap) = settings();
+        let mut b = exponential_backoff::Backoff::new(BUILT_DELAYS as u32 + 1, initial, cap);
+        b.set_factor(factor);
+        b.set_jitter(jitter);
+        let mut delays = b.into_iter();
+        draw(|| delays.next().flatten())
+    }
+
+    /// backoff with its own system clock, read when it is built and at every delay, and its
+    /// default 15-minute elapsed-time limit.
+    fn backoff_exponential(randomization: f64) -> Duration {
+        let (initial, cap) = settings();
+        let mut b = backoff::ExponentialBackoffBuilder::new()
+            .with_initial_interval(initial)
+            .with_multiplier(black_box(2.0))
+            .with_max_interval(cap)
+            .with_randomization_factor(randomization)
+            .build();
+        draw(|| backoff::backoff::Backoff::next_backoff(&mut b))
+    }
+
+    /// 100 ms doubling to the 5 s cap: 100 ms … 3.2 s, 5 s, 5 s.
+    mod exponential {
+        use super::*;
+
+        fn persevere(jitter: Jitter) -> Duration {
+            let (initial, cap) = settings();
+            let mut s = Exponential::new(initial)
+                .factor(black_box(2.0))
+                .max_delay(cap)
+                .max_retries(BUILT_DELAYS as u32)
+                .jitter(jitter);
+            draw(|| s.next())
+        }
+
+        fn backon(jitter: bool) -> Duration {
+            let (initial, cap) = settings();
+            let mut b = backon::ExponentialBuilder::default()
+                .with_min_delay(initial)
+                .with_factor(black_box(2.0))
+                .with_max_delay(cap)
+                .with_max_times(BUILT_DELAYS);
+            if jitter {
+                b = b.with_jitter();
+            }
+            let mut s = b.build();
+            draw(|| s.next())
+        }
+
+        /// `from_millis(2).factor(50)`: its base is its growth factor, so 2 ms × 50 = 100 ms.
+        fn tokio_retry() -> tokio_retry::strategy::ExponentialBackoff {
+            let (_, cap) = settings();
+            tokio_retry::strategy::ExponentialBackoff::from_millis(black_box(2))
+                .factor(black_box(50))
+                .max_delay(cap)
+        }
+
+        fn relentless() -> relentless::wait::WaitCapped<relentless::wait::WaitExponential> {
+            let (initial, cap) = settings();
+            relentless::Wait::cap(relentless::wait::exponential(initial), cap)
+        }
+
+        mod none {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::None));
+            }
+
+            #[divan::bench]
+            fn backon(b: Bencher) {
+                built(b, || super::backon(false));
+            }
+
+            #[divan::bench]
+            fn backoff(b: Bencher) {
+                built(b, || backoff_exponential(0.0));
+            }
+
+            #[divan::bench]
+            fn exponential_backoff(b: Bencher) {
+                built(b, || super::super::exponential_backoff(2, 0.0));
+            }
+
+            #[divan::bench]
+            fn relentless(b: Bencher) {
+                built(b, || relentless_draw(&super::relentless()));
+            }
+
+            #[divan::bench]
+            fn tokio_retry(b: Bencher) {
+                built(b, || {
+                    let mut s = super::tokio_retry().take(BUILT_DELAYS);
+                    draw(|| s.next())
+                });
+            }
+        }
+
+        mod full {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::Full));
+            }
+
+            #[divan::bench]
+            fn relentless(b: Bencher) {
+                built(b, || relentless_draw(&relentless::Wait::full_jitter(super::relentless())));
+            }
+
+            #[divan::bench]
+            fn tokio_retry(b: Bencher) {
+                built(b, || {
+                    let mut s =
+                        super::tokio_retry().map(tokio_retry::strategy::jitter).take(BUILT_DELAYS);
+                    draw(|| s.next())
+                });
+            }
+        }
+
+        /// The `_nearest` rows run the peer's only jitter, as in the groups above.
+        mod equal {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::Equal));
+            }
+
+            #[divan::bench]
+            fn relentless(b: Bencher) {
+                built(b, || relentless_draw(&relentless::Wait::equal_jitter(super::relentless())));
+            }
+
+            #[divan::bench]
+            fn backon_nearest(b: Bencher) {
+                built(b, || super::backon(true));
+            }
+
+            #[divan::bench]
+            fn backoff_nearest(b: Bencher) {
+                built(b, || backoff_exponential(0.5));
+            }
+
+            #[divan::bench]
+            fn exponential_backoff_nearest(b: Bencher) {
+                built(b, || super::super::exponential_backoff(2, 0.3));
+            }
+        }
+    }
+
+    /// 100 ms, 100 ms, 200 ms, … 2.1 s: the cap is not reached in 8 delays.
+    mod fibonacci {
+        use super::*;
+
+        fn persevere(jitter: Jitter) -> Duration {
+            let (initial, cap) = settings();
+            let mut s = Fibonacci::new(initial)
+                .max_delay(cap)
+                .max_retries(BUILT_DELAYS as u32)
+                .jitter(jitter);
+            draw(|| s.next())
+        }
+
+        fn backon(jitter: bool) -> Duration {
+            let (initial, cap) = settings();
+            let mut b = backon::FibonacciBuilder::default()
+                .with_min_delay(initial)
+                .with_max_delay(cap)
+                .with_max_times(BUILT_DELAYS);
+            if jitter {
+                b = b.with_jitter();
+            }
+            let mut s = b.build();
+            draw(|| s.next())
+        }
+
+        fn tokio_retry() -> tokio_retry::strategy::FibonacciBackoff {
+            let (initial, cap) = settings();
+            tokio_retry::strategy::FibonacciBackoff::from_millis(initial.as_millis() as u64)
+                .max_delay(cap)
+        }
+
+        mod none {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::None));
+            }
+
+            #[divan::bench]
+            fn backon(b: Bencher) {
+                built(b, || super::backon(false));
+            }
+
+            #[divan::bench]
+            fn tokio_retry(b: Bencher) {
+                built(b, || {
+                    let mut s = super::tokio_retry().take(BUILT_DELAYS);
+                    draw(|| s.next())
+                });
+            }
+        }
+
+        mod full {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::Full));
+            }
+
+            #[divan::bench]
+            fn tokio_retry(b: Bencher) {
+                built(b, || {
+                    let mut s =
+                        super::tokio_retry().map(tokio_retry::strategy::jitter).take(BUILT_DELAYS);
+                    draw(|| s.next())
+                });
+            }
+        }
+
+        mod equal {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::Equal));
+            }
+
+            #[divan::bench]
+            fn backon_nearest(b: Bencher) {
+                built(b, || super::backon(true));
+            }
+        }
+    }
+
+    /// 100 ms, 8 times.
+    mod fixed {
+        use super::*;
+
+        fn persevere(jitter: Jitter) -> Duration {
+            let (initial, _) = settings();
+            let mut s = Fixed::new(initial).max_retries(BUILT_DELAYS as u32).jitter(jitter);
+            draw(|| s.next())
+        }
+
+        fn backon(jitter: bool) -> Duration {
+            let (initial, _) = settings();
+            let mut b =
+                backon::ConstantBuilder::default().with_delay(initial).with_max_times(BUILT_DELAYS);
+            if jitter {
+                b = b.with_jitter();
+            }
+            let mut s = b.build();
+            draw(|| s.next())
+        }
+
+        fn tokio_retry() -> tokio_retry::strategy::FixedInterval {
+            let (initial, _) = settings();
+            tokio_retry::strategy::FixedInterval::new(initial)
+        }
+
+        fn relentless() -> relentless::wait::WaitFixed {
+            let (initial, _) = settings();
+            relentless::wait::fixed(initial)
+        }
+
+        mod none {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::None));
+            }
+
+            #[divan::bench]
+            fn backon(b: Bencher) {
+                built(b, || super::backon(false));
+            }
+
+            /// `backoff::backoff::Constant`: no count limit, no clock.
+            #[divan::bench]
+            fn backoff(b: Bencher) {
+                built(b, || {
+                    let (initial, _) = settings();
+                    let mut s = backoff::backoff::Constant::new(initial);
+                    draw(|| backoff::backoff::Backoff::next_backoff(&mut s))
+                });
+            }
+
+            /// Factor 1, its only way to a constant delay.
+            #[divan::bench]
+            fn exponential_backoff(b: Bencher) {
+                built(b, || super::super::exponential_backoff(1, 0.0));
+            }
+
+            #[divan::bench]
+            fn relentless(b: Bencher) {
+                built(b, || relentless_draw(&super::relentless()));
+            }
+
+            #[divan::bench]
+            fn tokio_retry(b: Bencher) {
+                built(b, || {
+                    let mut s = super::tokio_retry().take(BUILT_DELAYS);
+                    draw(|| s.next())
+                });
+            }
+        }
+
+        mod full {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::Full));
+            }
+
+            #[divan::bench]
+            fn relentless(b: Bencher) {
+                built(b, || relentless_draw(&relentless::Wait::full_jitter(super::relentless())));
+            }
+
+            #[divan::bench]
+            fn tokio_retry(b: Bencher) {
+                built(b, || {
+                    let mut s =
+                        super::tokio_retry().map(tokio_retry::strategy::jitter).take(BUILT_DELAYS);
+                    draw(|| s.next())
+                });
+            }
+        }
+
+        mod equal {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::Equal));
+            }
+
+            #[divan::bench]
+            fn relentless(b: Bencher) {
+                built(b, || relentless_draw(&relentless::Wait::equal_jitter(super::relentless())));
+            }
+
+            #[divan::bench]
+            fn backon_nearest(b: Bencher) {
+                built(b, || super::backon(true));
+            }
+
+            #[divan::bench]
+            fn exponential_backoff_nearest(b: Bencher) {
+                built(b, || super::super::exponential_backoff(1, 0.3));
+            }
         }
     }
 }

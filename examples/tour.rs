@@ -4,6 +4,7 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use persevere::{Exponential, Fibonacci, Fixed, Jitter, Policy, blocking, future};
@@ -52,9 +53,17 @@ fn ms(n: u64) -> Duration {
 }
 
 fn main() {
-    // persevere logs through the `log` facade under the target "persevere".
+    // persevere logs through the `log` facade under the target "persevere". Each line shows
+    // the time since the start rather than the wall clock: the gaps between lines are then
+    // the delays, and env_logger needs no date library for it.
+    let start = Instant::now();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("persevere=info"))
-        .format_timestamp_millis()
+        .format(move |buf, record| {
+            let style = buf.default_level_style(record.level());
+            let elapsed = start.elapsed().as_millis();
+            let (level, target, args) = (record.level(), record.target(), record.args());
+            writeln!(buf, "[{elapsed:>5} ms {style}{level:<5}{style:#} {target}] {args}")
+        })
         .init();
 
     println!("1. A schedule is a plain iterator of delays");

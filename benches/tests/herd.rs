@@ -1,4 +1,4 @@
-//! The thundering-herd simulation (`examples/herd`) shows what the jitter docs claim: at 100
+//! The thundering-herd simulation (`benches/examples/herd`) shows what the jitter docs claim: at 100
 //! clients, jitter cuts the calls and the time to finish the way the AWS Architecture Blog's
 //! 2015 experiment found.
 

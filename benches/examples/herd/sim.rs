@@ -11,7 +11,7 @@
 //! The delays come from persevere's own schedule iterators, one per client, each seeded from
 //! the run's seed, so a run is a pure function of (clients, strategy, seed).
 //!
-//! Shared by `examples/herd/main.rs` and `tests/herd.rs`.
+//! Shared by `examples/herd/main.rs` and `tests/herd.rs` of the `persevere-benches` package.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -5,8 +5,8 @@
 //! rate limiting on a short exponential schedule, but when the server says how long to wait,
 //! it waits exactly that long (up to persevere's ceiling of 300 s).
 //!
-//! Run it with `cargo run --example http_retry_after`; it takes about 1.2 s. persevere's own
-//! log lines are shown at `info` (set `RUST_LOG` to change that).
+//! Run it with `cargo run -p tests-integration --example http_retry_after`; it takes about
+//! 1.2 s. persevere's own log lines are shown at `info` (set `RUST_LOG` to change that).
 
 use std::fmt;
 use std::sync::Arc;

@@ -4,11 +4,12 @@
 //! Jitter" (2015), in virtual time and driven by persevere's own schedules: N clients each
 //! write one row under optimistic concurrency, and every conflict costs a retry. For each
 //! strategy and each N it prints the mean number of write attempts ("calls") and the mean time
-//! until the last client finished, then draws both against N into `docs/herd.svg`.
+//! until the last client finished, then draws both against N into `docs/herd.svg` at the
+//! repository root.
 //!
 //! ```text
-//! cargo run --release --example herd
-//! cargo run --release --example herd -- --seeds 20 --clients 10,50,100 --svg /tmp/herd.svg
+//! cargo run --release -p persevere-benches --example herd
+//! cargo run --release -p persevere-benches --example herd -- --seeds 20 --clients 10,50,100 --svg /tmp/herd.svg
 //! ```
 //!
 //! Every run is a pure function of its seed: the same command prints the same table.
@@ -254,7 +255,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         seeds: 100,
         clients: vec![10, 25, 50, 100, 200],
-        svg: Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/herd.svg"))),
+        svg: Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/herd.svg"))),
     };
     let mut args = args;
     while let Some(flag) = args.next() {

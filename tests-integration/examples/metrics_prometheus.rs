@@ -5,8 +5,8 @@
 //! own `/metrics` page over HTTP and prints persevere's lines.
 //!
 //! ```text
-//! cargo run --example metrics_prometheus --features metrics            # print one scrape
-//! cargo run --example metrics_prometheus --features metrics -- --serve # keep serving for curl
+//! cargo run -p tests-integration --example metrics_prometheus            # print one scrape
+//! cargo run -p tests-integration --example metrics_prometheus -- --serve # keep serving for curl
 //! ```
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
