@@ -39,9 +39,9 @@ assert_eq!(retries, Some(DebugValue::Counter(2)));
 //!
 //! | name | type | labels | meaning |
 //! |---|---|---|---|
-//! | `persevere_attempts_total` | counter | `outcome` | attempts made by retries, by what came of each |
-//! | `persevere_retry_delay_seconds` | histogram | none | each delay a retry is about to sleep, after `adjust` and its ceiling |
-//! | `persevere_gave_up_total` | counter | `reason` | retries and supervisors that gave up and returned an error: the dead-letter count |
+//! | `persevere_attempts_total` | counter | `outcome`, `operation` | attempts made by retries, by what came of each |
+//! | `persevere_retry_delay_seconds` | histogram | `operation` | each delay a retry is about to sleep, after `adjust` and its ceiling |
+//! | `persevere_gave_up_total` | counter | `reason`, `operation` | retries and supervisors that gave up and returned an error: the dead-letter count |
 //! | `persevere_breaker_state` | gauge | `breaker` | a circuit breaker's state: 0 closed, 1 half-open, 2 open |
 //! | `persevere_breaker_transitions_total` | counter | `breaker`, `from`, `to` | circuit breaker state changes |
 //! | `persevere_budget_tokens` | gauge | none | the tokens left in the retry budget a retry last used |
@@ -58,14 +58,17 @@ assert_eq!(retries, Some(DebugValue::Counter(2)));
 //! * `breaker`: the name given to the breaker's builder (`""` if none); `from` and `to`:
 //!   `closed`, `half_open` and `open`.
 //! * `task`: the supervisor's [`name`](crate::supervise::Supervisor::name) (`""` if none).
+//! * `operation`: the retry's `name` (`""` if none, and for a supervisor giving up): a
+//!   `&'static str`, so a program has as many as it has call sites that name their retries.
 //!
 //! A retry nested in the [sole retrying layer](crate::Policy::sole_layer) reports nothing:
 //! its single attempt is the enclosing retry's attempt, which counts it once.
 //! `persevere_budget_tokens` has no label, since budgets have no name: with several budgets,
 //! it shows whichever a retry touched last.
 //!
-//! The counters and the histogram use static labels and allocate nothing beyond what the
-//! recorder does; the breaker and supervisor metrics copy the name into the label when a
+//! The counters and the histogram of unnamed retries use static labels and allocate nothing
+//! beyond what the recorder does; a named retry builds its key (a small `Vec` of labels) each
+//! time it reports; the breaker and supervisor metrics copy the name into the label when a
 //! breaker changes state or a task restarts, which is rare by design.
 //!
 //! # Histogram buckets
@@ -145,13 +148,14 @@ pub fn describe() {
 // What the rest of the crate calls. Without the feature each is an empty inline function,
 // and the decision core skips even the calls (see ENABLED).
 
-/// A retry failed and will sleep `delay` before its next attempt.
+/// A retry named `operation` (`""` if unnamed) failed and will sleep `delay` before its
+/// next attempt.
 #[inline]
-pub(crate) fn retrying(delay: Duration) {
+pub(crate) fn retrying(delay: Duration, operation: &'static str) {
     #[cfg(feature = "metrics")]
-    emit::retrying(delay);
+    emit::retrying(delay, operation);
     #[cfg(not(feature = "metrics"))]
-    let _ = delay;
+    let _ = (delay, operation);
 }
 
 /// How a retry ended, in this module's own terms: it imports nothing of the crate.
@@ -172,13 +176,14 @@ pub(crate) enum Circuit {
     Open,
 }
 
-/// A retry's last attempt ended it, as `ending` says.
+/// The last attempt of a retry named `operation` (`""` if unnamed) ended it, as `ending`
+/// says.
 #[inline]
-pub(crate) fn ended(ending: Ending) {
+pub(crate) fn ended(ending: Ending, operation: &'static str) {
     #[cfg(feature = "metrics")]
-    emit::ended(ending);
+    emit::ended(ending, operation);
     #[cfg(not(feature = "metrics"))]
-    let _ = ending;
+    let _ = (ending, operation);
 }
 
 /// A retry withdrew from, paid into or was refunded by a budget, which has `tokens` left.
@@ -212,7 +217,7 @@ pub(crate) fn supervisor_restart(task: Option<&std::borrow::Cow<'static, str>>) 
 #[inline]
 pub(crate) fn supervisor_gave_up() {
     #[cfg(feature = "metrics")]
-    emit::counter(&emit::GAVE_UP_MAX_FAILURES);
+    emit::counter(&emit::GAVE_UP_MAX_FAILURES.key(""));
 }
 
 #[cfg(feature = "metrics")]
@@ -227,11 +232,37 @@ mod emit {
     static METADATA: Metadata<'static> =
         Metadata::new("persevere", Level::INFO, Some(module_path!()));
 
-    /// A key with one static label, its hash computed at compile time.
+    /// A series of a retry metric: its key for unnamed retries (`operation` is `""`), with
+    /// its hash computed at compile time, and what a named retry's key is made of.
+    pub(super) struct Series {
+        unnamed: Key,
+        name: &'static str,
+        label: Option<Label>,
+    }
+
+    impl Series {
+        /// The key for a retry named `operation`: static for an unnamed one; built (and
+        /// allocated) for a named one.
+        pub(super) fn key(&self, operation: &'static str) -> Cow<'_, Key> {
+            if operation.is_empty() {
+                return Cow::Borrowed(&self.unnamed);
+            }
+            let named = Label::from_static_parts("operation", operation);
+            let labels: Vec<Label> = self.label.iter().cloned().chain([named]).collect();
+            Cow::Owned(Key::from_parts(self.name, labels))
+        }
+    }
+
+    /// Series with one static label beside `operation`.
     macro_rules! keys {
         ($($key:ident, $labels:ident = $name:expr, $label:literal => $value:literal;)*) => {$(
-            static $labels: [Label; 1] = [Label::from_static_parts($label, $value)];
-            pub(super) static $key: Key = Key::from_static_parts($name, &$labels);
+            static $labels: [Label; 2] =
+                [Label::from_static_parts($label, $value), Label::from_static_parts("operation", "")];
+            pub(super) static $key: Series = Series {
+                unnamed: Key::from_static_parts($name, &$labels),
+                name: $name,
+                label: Some(Label::from_static_parts($label, $value)),
+            };
         )*};
     }
 
@@ -247,19 +278,25 @@ mod emit {
         GAVE_UP_MAX_FAILURES, GAVE_UP_MAX_FAILURES_LABELS = GAVE_UP, "reason" => "max_failures";
     }
 
-    static DELAY: Key = Key::from_static_name(RETRY_DELAY);
+    static DELAY_LABELS: [Label; 1] = [Label::from_static_parts("operation", "")];
+    static DELAY: Series = Series {
+        unnamed: Key::from_static_parts(RETRY_DELAY, &DELAY_LABELS),
+        name: RETRY_DELAY,
+        label: None,
+    };
     static TOKENS: Key = Key::from_static_name(BUDGET_TOKENS);
 
     pub(super) fn counter(key: &Key) {
         with_recorder(|r| r.register_counter(key, &METADATA).increment(1));
     }
 
-    pub(super) fn retrying(delay: Duration) {
-        counter(&RETRY);
-        with_recorder(|r| r.register_histogram(&DELAY, &METADATA).record(delay.as_secs_f64()));
+    pub(super) fn retrying(delay: Duration, operation: &'static str) {
+        counter(&RETRY.key(operation));
+        let delays = DELAY.key(operation);
+        with_recorder(|r| r.register_histogram(&delays, &METADATA).record(delay.as_secs_f64()));
     }
 
-    pub(super) fn ended(ending: Ending) {
+    pub(super) fn ended(ending: Ending, operation: &'static str) {
         let (attempt, gave_up) = match ending {
             Ending::Success => (&SUCCESS, None),
             Ending::NotRetryable => (&NOT_RETRYABLE, Some(&GAVE_UP_NOT_RETRYABLE)),
@@ -267,9 +304,9 @@ mod emit {
             Ending::MaxElapsed => (&EXHAUSTED, Some(&GAVE_UP_MAX_ELAPSED)),
             Ending::BudgetExhausted => (&EXHAUSTED, Some(&GAVE_UP_BUDGET)),
         };
-        counter(attempt);
-        if let Some(key) = gave_up {
-            counter(key);
+        counter(&attempt.key(operation));
+        if let Some(series) = gave_up {
+            counter(&series.key(operation));
         }
     }
 

@@ -74,8 +74,13 @@ impl Seen {
         }
     }
 
+    /// The histogram of unnamed retries.
     fn histogram(&self, name: &str) -> Option<Vec<f64>> {
-        match self.get(name, &[])? {
+        self.histogram_of(name, "")
+    }
+
+    fn histogram_of(&self, name: &str, operation: &str) -> Option<Vec<f64>> {
+        match self.get(name, &[("operation", operation)])? {
             DebugValue::Histogram(xs) => Some(xs.iter().map(|x| x.into_inner()).collect()),
             other => panic!("{name} is not a histogram: {other:?}"),
         }
@@ -125,6 +130,44 @@ fn flaky(failures: u32) -> impl FnMut() -> Result<u32, &'static str> {
 }
 
 #[test]
+fn a_named_retry_is_the_operation_label_of_its_metrics() {
+    let ((), seen) = recorded(|_| {
+        let charge = blocking::retry(Fixed::new(ms(10)).max_retries(3), flaky(1))
+            .name("charge_card")
+            .sleep(|_| {})
+            .call();
+        assert_eq!(charge, Ok(2));
+        let rates = block_on(
+            future::retry(Fixed::new(ms(20)).max_retries(1), || {
+                std::future::ready(Err::<(), _>("503"))
+            })
+            .name("fetch_rates")
+            .sleep(|_| std::future::ready(()))
+            .call(),
+        );
+        assert_eq!(rates, Err("503"));
+        // The same policy names every call it makes.
+        let policy = persevere::Policy::new(Fixed::new(ms(30)).max_retries(1)).name("fetch_rates");
+        assert_eq!(policy.retry(flaky(0)).call(), Ok(1));
+        assert_eq!(blocking::retry(Fixed::new(ms(40)), flaky(0)).call(), Ok(1));
+    });
+    let attempts = |outcome, operation| {
+        seen.counter(ATTEMPTS, &[("outcome", outcome), ("operation", operation)])
+    };
+    assert_eq!(attempts("retry", "charge_card"), Some(1));
+    assert_eq!(attempts("success", "charge_card"), Some(1));
+    assert_eq!(attempts("retry", "fetch_rates"), Some(1));
+    assert_eq!(attempts("gave_up", "fetch_rates"), Some(1));
+    assert_eq!(attempts("success", "fetch_rates"), Some(1));
+    assert_eq!(attempts("success", ""), Some(1));
+    let gave_up = &[("reason", "schedule_exhausted"), ("operation", "fetch_rates")];
+    assert_eq!(seen.counter(GAVE_UP, gave_up), Some(1));
+    assert_eq!(seen.histogram_of(RETRY_DELAY, "charge_card"), Some(vec![0.01]));
+    assert_eq!(seen.histogram_of(RETRY_DELAY, "fetch_rates"), Some(vec![0.02]));
+    assert_eq!(seen.histogram(RETRY_DELAY), None);
+}
+
+#[test]
 fn blocking_retries_count_attempts_delays_and_give_ups() {
     let ((), seen) = recorded(|_| {
         // Two failures, then success: delays 100 ms and 200 ms.
@@ -151,13 +194,16 @@ fn blocking_retries_count_attempts_delays_and_give_ups() {
         assert_eq!(blocking::retry(Fixed::new(ms(50)), flaky(0)).call(), Ok(1));
     });
 
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "success")]), Some(2));
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "retry")]), Some(4));
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "not_retryable")]), Some(1));
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "gave_up")]), Some(2));
-    assert_eq!(seen.counter(GAVE_UP, &[("reason", "schedule_exhausted")]), Some(1));
-    assert_eq!(seen.counter(GAVE_UP, &[("reason", "not_retryable")]), Some(1));
-    assert_eq!(seen.counter(GAVE_UP, &[("reason", "max_elapsed")]), Some(1));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "success"), ("operation", "")]), Some(2));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "retry"), ("operation", "")]), Some(4));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "not_retryable"), ("operation", "")]), Some(1));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "gave_up"), ("operation", "")]), Some(2));
+    assert_eq!(
+        seen.counter(GAVE_UP, &[("reason", "schedule_exhausted"), ("operation", "")]),
+        Some(1)
+    );
+    assert_eq!(seen.counter(GAVE_UP, &[("reason", "not_retryable"), ("operation", "")]), Some(1));
+    assert_eq!(seen.counter(GAVE_UP, &[("reason", "max_elapsed"), ("operation", "")]), Some(1));
     assert_eq!(seen.histogram(RETRY_DELAY), Some(vec![0.1, 0.2, 0.05, 0.05]));
     // No budget, no breaker, no supervisor: nothing else.
     assert_eq!(seen.series().len(), 8, "{:#?}", seen.series());
@@ -194,10 +240,13 @@ fn async_retries_report_the_same_as_blocking_ones() {
     assert_eq!(results, blocking_results);
     assert_eq!(seen.values, blocking_seen.values);
 
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "success")]), Some(1));
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "retry")]), Some(5));
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "gave_up")]), Some(1));
-    assert_eq!(seen.counter(GAVE_UP, &[("reason", "schedule_exhausted")]), Some(1));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "success"), ("operation", "")]), Some(1));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "retry"), ("operation", "")]), Some(5));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "gave_up"), ("operation", "")]), Some(1));
+    assert_eq!(
+        seen.counter(GAVE_UP, &[("reason", "schedule_exhausted"), ("operation", "")]),
+        Some(1)
+    );
     assert_eq!(seen.histogram(RETRY_DELAY), Some(vec![0.1, 0.2, 0.1, 0.2, 0.4]));
 }
 
@@ -222,10 +271,13 @@ fn a_retry_nested_in_a_sole_layer_is_counted_once_by_the_outer_one() {
         recorded(|_| [nested(true, true), nested(true, false), nested(false, true)]);
     assert_eq!((results, calls.get()), ([Err("down"), Err("down"), Ok(())], 7));
     // The outer layers' attempts only: 3 + 3 + 1.
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "retry")]), Some(4));
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "gave_up")]), Some(2));
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "success")]), Some(1));
-    assert_eq!(seen.counter(GAVE_UP, &[("reason", "schedule_exhausted")]), Some(2));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "retry"), ("operation", "")]), Some(4));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "gave_up"), ("operation", "")]), Some(2));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "success"), ("operation", "")]), Some(1));
+    assert_eq!(
+        seen.counter(GAVE_UP, &[("reason", "schedule_exhausted"), ("operation", "")]),
+        Some(2)
+    );
     assert_eq!(seen.histogram(RETRY_DELAY), Some(vec![0.02; 4]));
     assert_eq!(seen.series().len(), 5, "{:#?}", seen.series());
 }
@@ -245,7 +297,10 @@ fn budget_spend_sets_the_token_gauge() {
         assert_eq!(ok, Ok(2));
         let after_success = Seen::take(snapshotter);
         assert_eq!(after_success.gauge(BUDGET_TOKENS, &[]), Some(12.0));
-        assert_eq!(after_success.counter(ATTEMPTS, &[("outcome", "retry")]), Some(1));
+        assert_eq!(
+            after_success.counter(ATTEMPTS, &[("outcome", "retry"), ("operation", "")]),
+            Some(1)
+        );
 
         // Always failing: two retries paid (-> 7 -> 2), then 2 tokens cannot pay a third.
         let (_, report) = blocking::retry(Fixed::new(ms(10)).max_retries(5), flaky(u32::MAX))
@@ -256,9 +311,12 @@ fn budget_spend_sets_the_token_gauge() {
     });
     assert_eq!(budget.available(), 2.0);
     assert_eq!(seen.gauge(BUDGET_TOKENS, &[]), Some(2.0));
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "retry")]), Some(2));
-    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "gave_up")]), Some(1));
-    assert_eq!(seen.counter(GAVE_UP, &[("reason", "budget_exhausted")]), Some(1));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "retry"), ("operation", "")]), Some(2));
+    assert_eq!(seen.counter(ATTEMPTS, &[("outcome", "gave_up"), ("operation", "")]), Some(1));
+    assert_eq!(
+        seen.counter(GAVE_UP, &[("reason", "budget_exhausted"), ("operation", "")]),
+        Some(1)
+    );
 }
 
 #[test]
@@ -312,7 +370,7 @@ fn a_supervisor_counts_restarts_and_giving_up() {
     });
     assert!(matches!(outcome, (Outcome::GaveUp { failures: 3, .. }, 3)), "{outcome:?}");
     assert_eq!(seen.counter(SUPERVISOR_RESTARTS, &[("task", "indexer")]), Some(2));
-    assert_eq!(seen.counter(GAVE_UP, &[("reason", "max_failures")]), Some(1));
+    assert_eq!(seen.counter(GAVE_UP, &[("reason", "max_failures"), ("operation", "")]), Some(1));
     assert_eq!(seen.series().len(), 2, "{:#?}", seen.series());
 }
 

@@ -82,7 +82,8 @@ impl<S: Iterator<Item = Duration>> Run<S> {
                 budget.record_success(withdrawal);
             }
             if metrics::ENABLED && !nested {
-                count(Step::Stop(Stop::Succeeded), budget.map(|(b, _)| b));
+                let name = limits.get().and_then(|l| l.name);
+                count(Step::Stop(Stop::Succeeded), budget.map(|(b, _)| b), name);
             }
         }
         if self.attempts > 1 && enabled(Level::Info) {
@@ -112,7 +113,8 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         // A retry nested in a sole layer makes a single attempt and must not count the
         // enclosing layer's failures twice, in the budget or in the metrics.
         if metrics::ENABLED && !nested {
-            count(step, limits.as_ref().and_then(|l| l.budget.as_ref()));
+            let limits = limits.as_deref();
+            count(step, limits.and_then(|l| l.budget.as_ref()), limits.and_then(|l| l.name));
         }
         match step {
             Step::Retry(delay) => {
@@ -231,19 +233,23 @@ impl<S: Iterator<Item = Duration>> Run<S> {
 /// A retry nested in a sole layer does not call this: its attempt is the enclosing retry's
 /// attempt, which counts it.
 #[inline(never)]
-fn count(step: Step, budget: Option<&RetryBudget>) {
+fn count(step: Step, budget: Option<&RetryBudget>, name: Option<&'static str>) {
     use metrics::Ending;
+    let operation = name.unwrap_or("");
     match step {
-        Step::Retry(delay) => metrics::retrying(delay),
-        Step::Stop(stop) => metrics::ended(match stop {
-            Stop::Succeeded => Ending::Success,
-            Stop::NotRetryable => Ending::NotRetryable,
-            Stop::ScheduleExhausted => Ending::ScheduleExhausted,
-            Stop::MaxElapsed => Ending::MaxElapsed,
-            Stop::BudgetExhausted => Ending::BudgetExhausted,
-            // The enclosing retry counts this attempt.
-            Stop::OuterLayerRetries => return,
-        }),
+        Step::Retry(delay) => metrics::retrying(delay, operation),
+        Step::Stop(stop) => metrics::ended(
+            match stop {
+                Stop::Succeeded => Ending::Success,
+                Stop::NotRetryable => Ending::NotRetryable,
+                Stop::ScheduleExhausted => Ending::ScheduleExhausted,
+                Stop::MaxElapsed => Ending::MaxElapsed,
+                Stop::BudgetExhausted => Ending::BudgetExhausted,
+                // The enclosing retry counts this attempt.
+                Stop::OuterLayerRetries => return,
+            },
+            operation,
+        ),
     }
     if let Some(budget) = budget {
         metrics::budget_tokens(budget.available());

@@ -52,6 +52,7 @@ fn prometheus_exporter_serves_the_metrics_over_http() {
         let ok = blocking::retry(Exponential::new(ms(100)), flaky(2)).sleep(|_| {}).call();
         assert_eq!(ok, Ok(3));
         let err = blocking::retry(Fixed::new(ms(50)).max_retries(1), flaky(u32::MAX))
+            .name("export_job")
             .sleep(|_| {})
             .call();
         assert_eq!(err, Err("busy"));
@@ -67,15 +68,18 @@ fn prometheus_exporter_serves_the_metrics_over_http() {
         .expect("a text body");
     let lines: Vec<&str> = body.lines().filter(|l| l.starts_with("persevere_")).collect();
     for expected in [
-        r#"persevere_attempts_total{outcome="success"} 1"#,
-        r#"persevere_attempts_total{outcome="retry"} 3"#,
-        r#"persevere_attempts_total{outcome="gave_up"} 1"#,
-        r#"persevere_gave_up_total{reason="schedule_exhausted"} 1"#,
-        r#"persevere_retry_delay_seconds_bucket{le="0.05"} 1"#,
-        r#"persevere_retry_delay_seconds_bucket{le="0.1"} 2"#,
-        r#"persevere_retry_delay_seconds_bucket{le="0.25"} 3"#,
-        r#"persevere_retry_delay_seconds_bucket{le="+Inf"} 3"#,
-        r#"persevere_retry_delay_seconds_count 3"#,
+        r#"persevere_attempts_total{outcome="success",operation=""} 1"#,
+        r#"persevere_attempts_total{outcome="retry",operation=""} 2"#,
+        r#"persevere_attempts_total{outcome="retry",operation="export_job"} 1"#,
+        r#"persevere_attempts_total{outcome="gave_up",operation="export_job"} 1"#,
+        r#"persevere_gave_up_total{reason="schedule_exhausted",operation="export_job"} 1"#,
+        r#"persevere_retry_delay_seconds_bucket{operation="",le="0.05"} 0"#,
+        r#"persevere_retry_delay_seconds_bucket{operation="",le="0.1"} 1"#,
+        r#"persevere_retry_delay_seconds_bucket{operation="",le="0.25"} 2"#,
+        r#"persevere_retry_delay_seconds_bucket{operation="",le="+Inf"} 2"#,
+        r#"persevere_retry_delay_seconds_count{operation=""} 2"#,
+        r#"persevere_retry_delay_seconds_bucket{operation="export_job",le="0.05"} 1"#,
+        r#"persevere_retry_delay_seconds_count{operation="export_job"} 1"#,
         r#"persevere_breaker_state{breaker="db"} 2"#,
         r#"persevere_breaker_transitions_total{breaker="db",from="closed",to="open"} 1"#,
     ] {
@@ -83,8 +87,8 @@ fn prometheus_exporter_serves_the_metrics_over_http() {
     }
     let sum = lines
         .iter()
-        .find_map(|l| l.strip_prefix("persevere_retry_delay_seconds_sum "))
+        .find_map(|l| l.strip_prefix(r#"persevere_retry_delay_seconds_sum{operation=""} "#))
         .and_then(|v| v.parse::<f64>().ok());
-    assert!(sum.is_some_and(|s| (s - 0.35).abs() < 1e-9), "sum {sum:?} in:\n{body}");
+    assert!(sum.is_some_and(|s| (s - 0.3).abs() < 1e-9), "sum {sum:?} in:\n{body}");
     assert!(body.contains("# HELP persevere_attempts_total Attempts made by retries, by outcome."));
 }
