@@ -77,3 +77,8 @@ pub use backoff::{Exponential, Fibonacci, Fixed, Jitter};
 pub use policy::Policy;
 #[cfg(feature = "std")]
 pub use retry::{Attempt, DEFAULT_ADJUST_CEILING, Report, Stop, blocking, future, hooks};
+
+// The README's code blocks run as doctests, so what it shows compiles and does what it says.
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
