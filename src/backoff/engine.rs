@@ -98,6 +98,7 @@ pub(crate) struct Engine<G> {
 }
 
 impl<G: Growth> Engine<G> {
+    #[inline]
     pub(crate) fn new(growth: G) -> Self {
         let initial_nanos = nanos_u64(growth.initial()).unwrap_or(u64::MAX);
         Engine {
@@ -120,6 +121,7 @@ impl<G: Growth> Engine<G> {
         }
     }
 
+    #[inline]
     pub(crate) fn set_cap(&mut self, cap: Duration) -> Result<(), super::Invalid> {
         let initial = self.growth.initial();
         if cap < initial {
@@ -130,12 +132,14 @@ impl<G: Growth> Engine<G> {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn set_max_retries(&mut self, n: Option<u32>) {
         self.max_retries = n;
         self.remaining = n.map_or(FOREVER, u64::from);
         self.set_mode();
     }
 
+    #[inline]
     fn set_mode(&mut self) {
         self.mode = match (self.jitter, self.total_left, self.remaining) {
             (Jitter::None, None, FOREVER) => Mode::Bare,
@@ -149,12 +153,14 @@ impl<G: Growth> Engine<G> {
         u32::try_from(self.remaining).ok()
     }
 
+    #[inline]
     pub(crate) fn set_max_total(&mut self, total: Option<Duration>) {
         self.max_total = total;
         self.total_left = total;
         self.set_mode();
     }
 
+    #[inline]
     pub(crate) fn set_jitter(&mut self, jitter: Jitter) {
         self.jitter = jitter;
         self.set_mode();
@@ -163,6 +169,7 @@ impl<G: Growth> Engine<G> {
         }
     }
 
+    #[inline]
     pub(crate) fn set_seed(&mut self, seed: u64) {
         self.seed = Some(seed);
         self.rng = fastrand::Rng::with_seed(seed);
@@ -454,9 +461,11 @@ macro_rules! schedule_api {
             /// # Panics
             ///
             /// If `cap` is below the initial delay, naming both.
+            #[inline]
+            #[track_caller]
             pub fn max_delay(mut self, cap: Duration) -> Self {
                 if let Err(e) = self.engine.set_cap(cap) {
-                    panic!("{e}");
+                    crate::backoff::refuse(e);
                 }
                 self
             }
@@ -471,6 +480,7 @@ macro_rules! schedule_api {
             #[doc = concat!("assert_eq!(", $new, ".max_retries(5).count(), 5);")]
             #[doc = concat!("assert_eq!(", $new, ".count(), 3);")]
             /// ```
+            #[inline]
             pub fn max_retries(mut self, n: u32) -> Self {
                 self.engine.set_max_retries(Some(n));
                 self
@@ -491,6 +501,7 @@ macro_rules! schedule_api {
             /// let far = schedule.nth(1_000_000).expect("a schedule without a limit never ends");
             /// assert!(far <= Duration::from_secs(1));
             /// ```
+            #[inline]
             pub fn forever(mut self) -> Self {
                 self.engine.set_max_retries(None);
                 self
@@ -508,6 +519,7 @@ macro_rules! schedule_api {
             #[doc = concat!("let schedule = ", $new, ".forever().max_total_delay(Duration::from_secs(2));")]
             /// assert!(schedule.sum::<Duration>() <= Duration::from_secs(2));
             /// ```
+            #[inline]
             pub fn max_total_delay(mut self, total: Duration) -> Self {
                 self.engine.set_max_total(Some(total));
                 self
@@ -525,6 +537,7 @@ macro_rules! schedule_api {
             ///     assert!(j <= p);
             /// }
             /// ```
+            #[inline]
             pub fn jitter(mut self, jitter: crate::Jitter) -> Self {
                 self.engine.set_jitter(jitter);
                 self
@@ -543,6 +556,7 @@ macro_rules! schedule_api {
             #[doc = concat!("let b: Vec<_> = ", $new, ".seed(42).jitter(Jitter::Full).collect();")]
             /// assert_eq!(a, b);
             /// ```
+            #[inline]
             pub fn seed(mut self, seed: u64) -> Self {
                 self.engine.set_seed(seed);
                 self

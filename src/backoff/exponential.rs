@@ -58,6 +58,7 @@ enum Next {
 }
 
 impl Law {
+    #[inline]
     fn new(initial: Duration) -> Self {
         let mut law =
             Law { initial, factor: 1.0, whole: 1, shift: 0, limit: 0, next: Next::exact(initial) };
@@ -66,6 +67,7 @@ impl Law {
     }
 
     /// Use `factor` from the next step on, keeping the position in the sequence.
+    #[inline]
     pub(crate) fn set_factor(&mut self, factor: f64) {
         self.factor = factor;
         let whole = factor as u64;
@@ -116,6 +118,7 @@ impl Law {
 }
 
 impl Next {
+    #[inline]
     fn exact(step: Duration) -> Next {
         match nanos_u64(step) {
             Some(n) if n != u64::MAX => Next::Nanos(n),
@@ -174,6 +177,7 @@ impl Growth for Law {
 
 impl Exponential {
     /// A schedule that starts at `initial` and doubles.
+    #[inline]
     pub fn new(initial: Duration) -> Self {
         Exponential { engine: Engine::new(Law::new(initial)) }
     }
@@ -183,9 +187,13 @@ impl Exponential {
     /// # Panics
     ///
     /// If `factor` is NaN, infinite or below 1, naming the value.
+    #[inline]
+    #[track_caller]
     pub fn factor(mut self, factor: f64) -> Self {
-        let factor = Invalid::check_factor(factor).unwrap_or_else(|e| panic!("{e}"));
-        self.engine.growth.set_factor(factor);
+        match Invalid::check_factor(factor) {
+            Ok(factor) => self.engine.growth.set_factor(factor),
+            Err(e) => super::refuse(e),
+        }
         self
     }
 }

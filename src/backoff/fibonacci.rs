@@ -43,6 +43,7 @@ pub(crate) struct Law {
 }
 
 impl Law {
+    #[inline]
     fn new(initial: Duration) -> Self {
         let mut law = Law { initial, current: 0, next: 0, wide: (initial, initial), at_cap: false };
         match nanos_u64(initial) {
@@ -118,6 +119,7 @@ impl Growth for Law {
 
 impl Fibonacci {
     /// A schedule that starts at `initial` and follows the Fibonacci numbers.
+    #[inline]
     pub fn new(initial: Duration) -> Self {
         Fibonacci { engine: Engine::new(Law::new(initial)) }
     }

@@ -53,6 +53,7 @@ impl Growth for Law {
 
 impl Fixed {
     /// A schedule that waits `delay` before each retry.
+    #[inline]
     pub fn new(delay: Duration) -> Self {
         Fixed { engine: Engine::new(Law { delay, step: Step::of(delay) }) }
     }
