@@ -164,7 +164,8 @@ impl<G: Growth> Engine<G> {
     pub(crate) fn set_jitter(&mut self, jitter: Jitter) {
         self.jitter = jitter;
         self.set_mode();
-        if self.seed.is_none() {
+        // Entropy only for a schedule that draws from it.
+        if jitter != Jitter::None && self.seed.is_none() {
             self.rng = fresh_rng();
         }
     }
