@@ -33,6 +33,7 @@ mod fibonacci;
 mod fixed;
 mod jitter;
 mod math;
+mod packed;
 #[cfg(feature = "std")]
 mod text;
 
