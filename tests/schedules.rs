@@ -784,6 +784,60 @@ fn an_unjittered_clone_is_identical() {
     }
 }
 
+#[test]
+fn settings_changed_midway_keep_the_count_and_the_stream() {
+    // Jitter and a total limit move a schedule off its fast path, where the count is kept
+    // in another field; the delays already drawn still count, and a seeded stream goes on.
+    for base in Any::all(ms(10)) {
+        let mut s = base.clone().with(|s| s.max_delay(secs(1)).max_retries(10).seed(5));
+        s.next();
+        s.next();
+        let mut s = s.with(|s| s.jitter(Jitter::Full));
+        assert_eq!(s.size_hint(), (8, Some(8)));
+        s.next();
+        let s = s.with(|s| s.jitter(Jitter::None));
+        assert_eq!(s.size_hint(), (7, Some(7)));
+        let s = s.with(|s| s.max_total_delay(secs(100)));
+        assert_eq!(s.clone().count(), 7);
+        let s = s.with(|s| s.forever());
+        assert_eq!(s.take(20).count(), 20);
+
+        let mut a = base.clone().with(|s| s.jitter(Jitter::Equal).seed(9).max_retries(6));
+        let b = base.clone().with(|s| s.jitter(Jitter::Equal).seed(9).max_retries(6));
+        a.next();
+        a.next();
+        let a = a.with(|s| s.max_total_delay(secs(100)));
+        assert_eq!(a.collect::<Vec<_>>(), b.skip(2).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn display_after_jittered_delays_prints_the_seed_given() {
+    let mut s = Exponential::new(ms(10)).jitter(Jitter::Decorrelated).seed(42).max_retries(9);
+    let before = s.to_string();
+    for _ in 0..5 {
+        s.next();
+    }
+    assert_eq!(s.to_string(), before);
+    assert!(before.ends_with("seed=42)"), "{before}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Size
+
+#[test]
+fn schedules_stay_small() {
+    // A schedule is moved by each setter and kept inside every retry loop and future: each
+    // setting stored once, progress beside it, one cache per growth law for its hot path.
+    // Lower these when the schedules shrink.
+    use std::mem::size_of;
+    assert!(size_of::<Exponential>() <= 116, "Exponential: {} bytes", size_of::<Exponential>());
+    assert!(size_of::<Fibonacci>() <= 120, "Fibonacci: {} bytes", size_of::<Fibonacci>());
+    assert!(size_of::<Fixed>() <= 84, "Fixed: {} bytes", size_of::<Fixed>());
+    // The jitter byte leaves a niche, so an optional schedule costs nothing more.
+    assert_eq!(size_of::<Option<Exponential>>(), size_of::<Exponential>());
+}
+
 // ---------------------------------------------------------------------------------------
 // worst_case_total
 

@@ -8,6 +8,7 @@ use core::time::Duration;
 
 use super::jitter::{self, Jitter};
 use super::math::{from_nanos_u128, nanos_u64, scale};
+use super::packed::{Span, Word};
 
 /// How many delays a schedule yields unless told otherwise: three retries, four attempts.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
@@ -31,37 +32,33 @@ impl Step {
     }
 }
 
-/// `Engine::remaining` of a schedule without a count limit: above any `u32` count.
-const FOREVER: u64 = u64::MAX;
-
-/// The work `Engine::next` does around the growth law. Kept as one byte so that the common
-/// schedules are told apart with one comparison.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Mode {
-    /// No jitter, no total limit, no count limit: the growth law's step as it is.
-    Bare,
-    /// No jitter, no total limit, a count limit.
-    Counted,
-    /// Jitter or a total limit.
-    Full,
-}
+// `Engine::flags`.
+/// No count limit: `forever`.
+const FOREVER: u8 = 1;
+/// `max_total_delay` was set: `max_total` and `total_left` hold it.
+const TOTAL: u8 = 2;
+/// `seed` was set: `seed` holds the user's seed rather than one drawn from entropy.
+const SEEDED: u8 = 4;
+/// The total limit refused a delay: the schedule has ended, whatever its count says.
+const ENDED: u8 = 8;
 
 /// Past this many growing steps, [`Engine::worst_case_total`] stops summing exactly and
 /// bounds the rest by the cap, so that it stays fast for factors barely above one.
 const EXACT_STEPS: u32 = 100_000;
 
 /// The growth law of a schedule: its unjittered steps, before the shared limits apply.
-pub(crate) trait Growth: Clone + Debug + PartialEq {
+pub(crate) trait Growth: Copy + Debug + PartialEq {
     /// The first step, which is also the lower bound of decorrelated jitter.
     fn initial(&self) -> Duration;
-    /// The next unjittered step, at most `cap`; advances the law. `cap_nanos` is the cap in
-    /// nanoseconds, or `u64::MAX` when it is that long or longer.
-    fn next_step(&mut self, cap: Duration, cap_nanos: u64) -> Duration;
+    /// Takes note of a new cap, which is at least the initial step.
+    fn set_cap(&mut self, cap: &Span);
+    /// The next unjittered step, at most `cap`; advances the law.
+    fn next_step(&mut self, cap: &Span) -> Duration;
     /// `next_step` in the form jitter draws from: nanoseconds when below `u64::MAX`, which
     /// saves a conversion each way for the laws that keep their steps that way.
     #[inline(always)]
-    fn next_nanos(&mut self, cap: Duration, cap_nanos: u64) -> Step {
-        Step::of(self.next_step(cap, cap_nanos))
+    fn next_nanos(&mut self, cap: &Span) -> Step {
+        Step::of(self.next_step(cap))
     }
     /// Whether every further step equals the one just returned (the law hit the cap or
     /// never grows), so sums over the rest can be multiplied instead of iterated.
@@ -69,149 +66,278 @@ pub(crate) trait Growth: Clone + Debug + PartialEq {
 }
 
 /// Settings and run state shared by the three schedules.
-#[derive(Debug)]
+///
+/// Each field is a setting `Display` prints or progress; what follows from them is worked
+/// out where it is needed, except for the caches the growth laws keep for their hot paths.
+/// The progress of the count is in one of two fields, whichever makes `next` cheapest for
+/// the settings (`left` or `drawn`). Durations are [`Span`]s and the `u64` a [`Word`], so
+/// nothing is aligned to more than 4 bytes and no byte is padding.
+///
+/// `Copy` within the crate; the schedules' `Clone` is [`Engine::clone_schedule`], which
+/// gives unseeded jitter a stream of its own.
+#[derive(Clone, Copy)]
 pub(crate) struct Engine<G> {
     pub(crate) growth: G,
-    pub(crate) cap: Duration,
-    /// `None` means "forever", which the user has to ask for by name.
-    pub(crate) max_retries: Option<u32>,
-    pub(crate) max_total: Option<Duration>,
-    pub(crate) jitter: Jitter,
-    pub(crate) seed: Option<u64>,
-    // The run state below is laid out for `next`, which runs once per delay: integers and a
-    // one-byte mode, no `Option` to unwrap on the unjittered paths.
-    /// Delays left to yield, or [`FOREVER`]; zero ends the schedule, counted or not.
-    remaining: u64,
-    total_left: Option<Duration>,
-    /// `cap` in nanoseconds, or `u64::MAX` when it is that long or longer.
-    cap_nanos: u64,
-    /// What `next` has to do besides asking the growth law; follows from the settings.
-    mode: Mode,
-    /// The last decorrelated draw; zero before the first.
-    previous: Duration,
-    /// `previous` in nanoseconds, saturating: what each decorrelated draw depends on, kept
-    /// so that the chain from one draw to the next has no conversion in it.
-    previous_nanos: u64,
-    /// The initial delay in nanoseconds, saturating: the low end of decorrelated draws.
-    initial_nanos: u64,
-    rng: fastrand::Rng,
+    /// `Span::MAX` unless `max_delay` was set.
+    cap: Span,
+    /// `max_total_delay`, when the `TOTAL` flag is set; zero otherwise.
+    max_total: Span,
+    /// What is left of `max_total`, when the `TOTAL` flag is set; zero otherwise.
+    total_left: Span,
+    /// The last decorrelated draw, zero before the first. A word of nanoseconds while the
+    /// cap is below `u64::MAX` of them (every draw is then below it too), so that the chain
+    /// from one draw to the next has no conversion in it; the exact `Duration` otherwise.
+    previous: Span,
+    /// Where jitter draws from: the user's seed (`SEEDED`), or one drawn from entropy when
+    /// jitter was set without a seed, else zero. Draw `k` comes from the generator seeded
+    /// with `seed + k * STREAM_STEP`, which is the `k`-th draw of `Rng::with_seed(seed)`:
+    /// the seed stays as the user gave it, for `Display`, and the position in the stream
+    /// is `drawn`, which the count needs anyway.
+    seed: Word,
+    /// The count limit, unless `FOREVER`.
+    max_retries: u32,
+    /// How many more steps `next` may take on its fast path, which then asks nothing else:
+    /// a plain schedule's delays left, or for a plain schedule without a count, a count
+    /// down from `u32::MAX` that the slow path refills. Zero for the rest, which always
+    /// take the slow path. "Plain" is no jitter and no total limit: its delays are the
+    /// growth law's steps, and only the count ends it.
+    left: u32,
+    /// What the slow path counts when `left` is zero for good: delays drawn since the count
+    /// was set, which ends a counted schedule at `max_retries` and places each draw in the
+    /// random stream. Wraps without a count limit, after 2^32 draws (the stream then
+    /// repeats). Zero for plain schedules, whose count is in `left`.
+    drawn: u32,
+    jitter: Jitter,
+    flags: u8,
 }
 
+/// The step between the states of successive draws: the increment of fastrand's wyrand,
+/// so that draw `k` is the `k`-th draw of `Rng::with_seed(seed)`, as it was when the
+/// generator was kept whole. Any odd constant would give as good a stream.
+const STREAM_STEP: u64 = 0x2d35_8dcc_aa6c_78a5;
+
 impl<G: Growth> Engine<G> {
+    #[inline]
     pub(crate) fn new(growth: G) -> Self {
-        let initial_nanos = nanos_u64(growth.initial()).unwrap_or(u64::MAX);
         Engine {
             growth,
-            cap: Duration::MAX,
-            max_retries: Some(DEFAULT_MAX_RETRIES),
-            max_total: None,
+            cap: Span::MAX,
+            max_total: Span::ZERO,
+            total_left: Span::ZERO,
+            previous: Span::ZERO,
+            // No jitter yet, so no entropy: `set_jitter` draws it when it is needed.
+            seed: Word::new(0),
+            max_retries: DEFAULT_MAX_RETRIES,
+            left: DEFAULT_MAX_RETRIES,
+            drawn: 0,
             jitter: Jitter::None,
-            seed: None,
-            remaining: DEFAULT_MAX_RETRIES as u64,
-            total_left: None,
-            cap_nanos: u64::MAX,
-            mode: Mode::Counted,
-            previous: Duration::ZERO,
-            previous_nanos: 0,
-            initial_nanos,
-            // Replaced by `jitter` or `seed`; a constant keeps unjittered schedules free of
-            // the cost of gathering entropy.
-            rng: fastrand::Rng::with_seed(0),
+            flags: 0,
         }
     }
 
+    /// For the text form, as are `jitter` and the growth laws' own settings.
+    #[cfg(feature = "std")]
+    pub(crate) fn cap(&self) -> Duration {
+        self.cap.get()
+    }
+
+    /// `None` means "forever".
+    #[inline]
+    pub(crate) fn max_retries(&self) -> Option<u32> {
+        if self.flags & FOREVER != 0 { None } else { Some(self.max_retries) }
+    }
+
+    #[inline]
+    pub(crate) fn max_total(&self) -> Option<Duration> {
+        if self.flags & TOTAL != 0 { Some(self.max_total.get()) } else { None }
+    }
+
+    #[cfg(feature = "std")]
+    pub(crate) fn jitter(&self) -> Jitter {
+        self.jitter
+    }
+
+    /// The seed the user gave, if any.
+    #[inline]
+    pub(crate) fn seed(&self) -> Option<u64> {
+        if self.flags & SEEDED != 0 { Some(self.seed.get()) } else { None }
+    }
+
+    /// The cap as the growth laws get it.
+    #[inline(always)]
+    pub(crate) fn cap_span(&self) -> Span {
+        self.cap
+    }
+
+    #[inline]
     pub(crate) fn set_cap(&mut self, cap: Duration) -> Result<(), super::Invalid> {
         let initial = self.growth.initial();
         if cap < initial {
             return Err(super::Invalid::CapBelowInitial { cap, initial });
         }
-        self.cap = cap;
-        self.cap_nanos = nanos_u64(cap).unwrap_or(u64::MAX);
+        let previous = self.previous();
+        self.cap = Span::of(cap);
+        self.previous = self.previous_span(previous);
+        self.growth.set_cap(&self.cap);
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn set_max_retries(&mut self, n: Option<u32>) {
-        self.max_retries = n;
-        self.remaining = n.map_or(FOREVER, u64::from);
-        self.set_mode();
+        match n {
+            Some(n) => {
+                self.max_retries = n;
+                self.flags &= !(FOREVER | ENDED);
+            }
+            None => {
+                self.max_retries = 0;
+                self.flags = (self.flags | FOREVER) & !ENDED;
+            }
+        }
+        self.count_from(0);
     }
 
-    fn set_mode(&mut self) {
-        self.mode = match (self.jitter, self.total_left, self.remaining) {
-            (Jitter::None, None, FOREVER) => Mode::Bare,
-            (Jitter::None, None, _) => Mode::Counted,
-            _ => Mode::Full,
+    /// No jitter and no total limit: every delay is the growth law's step.
+    #[inline(always)]
+    fn plain(&self) -> bool {
+        self.jitter == Jitter::None && self.flags & TOTAL == 0
+    }
+
+    /// Delays drawn since the count was set, from whichever field holds it.
+    #[inline]
+    fn drawn(&self) -> u32 {
+        match (self.plain(), self.flags & FOREVER != 0) {
+            (false, _) => self.drawn,
+            (true, false) => self.max_retries - self.left,
+            // Only the steps since the last refill; without jitter nothing depends on it.
+            (true, true) => u32::MAX - self.left,
+        }
+    }
+
+    /// Keeps `drawn` in the field the settings ask for. Called by every setter that
+    /// changes them, as a schedule may leave or enter the fast path.
+    #[inline]
+    fn count_from(&mut self, drawn: u32) {
+        (self.left, self.drawn) = match (self.plain(), self.flags & FOREVER != 0) {
+            (false, _) => (0, drawn),
+            (true, false) => (self.max_retries - drawn, 0),
+            (true, true) => (u32::MAX, 0),
         };
     }
 
     /// Delays left by count, `None` when only `max_total_delay` (if anything) can end it.
     fn remaining(&self) -> Option<u32> {
-        u32::try_from(self.remaining).ok()
-    }
-
-    pub(crate) fn set_max_total(&mut self, total: Option<Duration>) {
-        self.max_total = total;
-        self.total_left = total;
-        self.set_mode();
-    }
-
-    pub(crate) fn set_jitter(&mut self, jitter: Jitter) {
-        self.jitter = jitter;
-        self.set_mode();
-        if self.seed.is_none() {
-            self.rng = fresh_rng();
+        if self.flags & ENDED != 0 {
+            Some(0)
+        } else if self.flags & FOREVER != 0 {
+            None
+        } else {
+            Some(self.max_retries - self.drawn())
         }
     }
 
+    fn total_left(&self) -> Option<Duration> {
+        if self.flags & TOTAL != 0 { Some(self.total_left.get()) } else { None }
+    }
+
+    #[inline]
+    pub(crate) fn set_max_total(&mut self, total: Duration) {
+        let drawn = self.drawn();
+        self.max_total = Span::of(total);
+        self.total_left = self.max_total;
+        self.flags |= TOTAL;
+        self.count_from(drawn);
+    }
+
+    #[inline]
+    pub(crate) fn set_jitter(&mut self, jitter: Jitter) {
+        let drawn = self.drawn();
+        self.jitter = jitter;
+        self.count_from(drawn);
+        if jitter != Jitter::None && self.flags & SEEDED == 0 {
+            self.seed = Word::new(fresh_seed());
+        }
+    }
+
+    #[inline]
     pub(crate) fn set_seed(&mut self, seed: u64) {
-        self.seed = Some(seed);
-        self.rng = fastrand::Rng::with_seed(seed);
+        self.seed = Word::new(seed);
+        self.flags |= SEEDED;
+    }
+
+    /// The generator for the next draw, of a schedule that is not plain.
+    #[inline(always)]
+    fn rng(&self) -> fastrand::Rng {
+        let position = u64::from(self.drawn).wrapping_mul(STREAM_STEP);
+        fastrand::Rng::with_seed(self.seed.get().wrapping_add(position))
+    }
+
+    /// The last decorrelated draw as a `Duration`.
+    fn previous(&self) -> Duration {
+        if self.cap.nanos_or_max() != u64::MAX {
+            Duration::from_nanos(self.previous.word())
+        } else {
+            self.previous.get()
+        }
+    }
+
+    /// `previous` in the form the current cap asks for.
+    fn previous_span(&self, previous: Duration) -> Span {
+        if self.cap.nanos_or_max() != u64::MAX {
+            // A draw above a cap lowered since is as good as u64::MAX nanoseconds: either
+            // way three times it is past the cap.
+            Span::from_word(nanos_u64(previous).unwrap_or(u64::MAX))
+        } else {
+            Span::of(previous)
+        }
     }
 
     // Small enough to inline into every caller's loop; the rest is behind one call.
     #[inline(always)]
     pub(crate) fn next(&mut self) -> Option<Duration> {
-        if self.mode == Mode::Bare {
-            return Some(self.growth.next_step(self.cap, self.cap_nanos));
+        // One question per delay for a plain schedule; everything else is behind `left`
+        // being zero.
+        if self.left != 0 {
+            self.left -= 1;
+            return Some(self.growth.next_step(&self.cap));
         }
-        if self.mode == Mode::Counted {
-            if self.remaining == 0 {
-                return None;
-            }
-            self.remaining -= 1;
-            return Some(self.growth.next_step(self.cap, self.cap_nanos));
-        }
-        self.next_full()
+        self.next_slow()
     }
 
-    /// `next` with jitter or a total limit. Kept out of line so that the paths above stay
-    /// small enough to inline.
+    /// `next` with jitter or a total limit, at the end of a count, and every 2^32 delays of
+    /// a plain schedule without one. Kept out of line so that the path above stays small
+    /// enough to inline; cold so that callers lay that path out as the straight line (a
+    /// fixed schedule's loop takes a quarter less time).
+    #[cold]
     #[inline(never)]
-    fn next_full(&mut self) -> Option<Duration> {
-        // A schedule without a count limit writes nothing here, so its calls do not wait on
-        // each other through this field.
-        if self.remaining != FOREVER {
-            if self.remaining == 0 {
+    fn next_slow(&mut self) -> Option<Duration> {
+        if self.plain() {
+            if self.flags & FOREVER == 0 {
                 return None;
             }
-            self.remaining -= 1;
+            self.left = u32::MAX;
+            return Some(self.growth.next_step(&self.cap));
         }
+        if self.flags & ENDED != 0 {
+            return None;
+        }
+        if self.flags & FOREVER == 0 && self.drawn == self.max_retries {
+            return None;
+        }
+        let mut rng = self.rng();
+        self.drawn = self.drawn.wrapping_add(1);
         let delay = match self.jitter {
-            Jitter::None => self.growth.next_step(self.cap, self.cap_nanos),
-            Jitter::Full => {
-                jitter::full(self.growth.next_nanos(self.cap, self.cap_nanos), &mut self.rng)
-            }
-            Jitter::Equal => {
-                jitter::equal(self.growth.next_nanos(self.cap, self.cap_nanos), &mut self.rng)
-            }
-            Jitter::Decorrelated => self.next_decorrelated(),
+            Jitter::None => self.growth.next_step(&self.cap),
+            Jitter::Full => jitter::full(self.growth.next_nanos(&self.cap), &mut rng),
+            Jitter::Equal => jitter::equal(self.growth.next_nanos(&self.cap), &mut rng),
+            Jitter::Decorrelated => self.next_decorrelated(&mut rng),
         };
-        if let Some(left) = self.total_left.as_mut() {
-            match left.checked_sub(delay) {
-                Some(rest) => *left = rest,
+        if self.flags & TOTAL != 0 {
+            match self.total_left.get().checked_sub(delay) {
+                Some(rest) => self.total_left = Span::of(rest),
                 None => {
                     // Stop for good: a later, shorter draw must not sneak in after a refusal.
-                    self.remaining = 0;
+                    self.flags |= ENDED;
                     return None;
                 }
             }
@@ -220,21 +346,20 @@ impl<G: Growth> Engine<G> {
     }
 
     #[inline]
-    fn next_decorrelated(&mut self) -> Duration {
-        if self.cap_nanos != u64::MAX {
+    fn next_decorrelated(&mut self, rng: &mut fastrand::Rng) -> Duration {
+        let cap = self.cap.nanos_or_max();
+        if cap != u64::MAX {
             // The cap, and so the initial delay and every draw, are below u64::MAX
-            // nanoseconds: `initial_nanos` and `previous_nanos` are exact.
-            let (low, cap) = (self.initial_nanos, self.cap_nanos);
-            let drawn = jitter::decorrelated(low, cap, self.previous_nanos, &mut self.rng);
-            self.previous_nanos = drawn;
-            self.previous = Duration::from_nanos(drawn);
-            return self.previous;
+            // nanoseconds: the initial delay converts exactly, and `previous` is a word.
+            let low = nanos_u64(self.growth.initial()).unwrap_or(cap);
+            let drawn = jitter::decorrelated(low, cap, self.previous.word(), rng);
+            self.previous.set_word(drawn);
+            return Duration::from_nanos(drawn);
         }
         let low = self.growth.initial();
-        let previous = self.previous.max(low);
-        let drawn = jitter::decorrelated_long(low, self.cap, previous, &mut self.rng);
-        self.previous = drawn;
-        self.previous_nanos = nanos_u64(drawn).unwrap_or(u64::MAX);
+        let previous = self.previous.get().max(low);
+        let drawn = jitter::decorrelated_long(low, self.cap.get(), previous, rng);
+        self.previous = Span::of(drawn);
         drawn
     }
 
@@ -243,7 +368,7 @@ impl<G: Growth> Engine<G> {
     /// Jittered schedules still draw every delay they skip, so a seeded stream is the same
     /// however it is walked.
     pub(crate) fn nth(&mut self, mut n: usize) -> Option<Duration> {
-        while n > 0 && self.remaining != 0 {
+        while n > 0 && self.remaining() != Some(0) {
             if self.jitter == Jitter::None && self.growth.settled() {
                 n -= self.skip_settled(n);
                 if n == 0 {
@@ -259,63 +384,65 @@ impl<G: Growth> Engine<G> {
     /// Skips up to `n` steps of a settled, unjittered law, as many as the count and the
     /// total limit allow, and says how many it skipped.
     fn skip_settled(&mut self, n: usize) -> usize {
-        let step = self.growth.clone().next_step(self.cap, self.cap_nanos).as_nanos();
-        let counted = self.remaining != FOREVER;
+        let mut growth = self.growth;
+        let step = growth.next_step(&self.cap).as_nanos();
+        let remaining = self.remaining();
         let mut skip = n as u128;
-        if counted {
-            skip = skip.min(u128::from(self.remaining));
+        if let Some(left) = remaining {
+            skip = skip.min(u128::from(left));
         }
-        if let Some(left) = self.total_left {
+        if let Some(left) = self.total_left() {
             // A zero step fits any number of times: `checked_div` leaves `skip` alone.
             if let Some(fits) = left.as_nanos().checked_div(step) {
                 skip = skip.min(fits);
             }
-            self.total_left = Some(from_nanos_u128(left.as_nanos() - step * skip));
+            self.total_left = Span::of(from_nanos_u128(left.as_nanos() - step * skip));
         }
-        if counted {
-            // At most `remaining`, so it fits.
-            self.remaining -= skip as u64;
+        if remaining.is_some() {
+            // At most what is left of the count, so it fits.
+            self.count_from(self.drawn() + skip as u32);
         }
         // At most `n`, so it fits.
         skip as usize
     }
 
     pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
-        match (self.remaining(), self.total_left) {
-            (Some(n), None) => {
+        match (self.remaining(), self.flags & TOTAL != 0) {
+            (Some(n), false) => {
                 let n = usize::try_from(n).unwrap_or(usize::MAX);
                 (n, Some(n))
             }
-            (Some(n), Some(_)) => (0, usize::try_from(n).ok()),
-            (None, None) => (usize::MAX, None),
-            (None, Some(_)) => (0, None),
+            (Some(n), true) => (0, usize::try_from(n).ok()),
+            (None, false) => (usize::MAX, None),
+            (None, true) => (0, None),
         }
     }
 
     /// The largest sum of delays the rest of this schedule could yield.
     pub(crate) fn worst_case_total(&self) -> Duration {
+        let cap = self.cap.get();
         let mut steps = WorstSteps::new(self);
         let mut remaining = self.remaining();
         let mut sum = Duration::ZERO;
-        let mut left = self.total_left;
+        let mut left = self.total_left();
         // An unjittered schedule stops before the step that would overflow the limit; a
         // jittered one can get arbitrarily close to the limit, so it is bounded by it.
         let exact = self.jitter == Jitter::None;
         let mut counted = 0u32;
         while remaining != Some(0) {
-            let step = steps.next(self.cap, self.cap_nanos);
+            let step = steps.next(&self.cap);
             if step.is_zero() && steps.settled() {
                 break;
             }
             if steps.settled() || counted == EXACT_STEPS {
                 // The rest repeats `step` (or, past EXACT_STEPS, is bounded by the cap).
                 let settled = steps.settled();
-                let step = if settled { step } else { self.cap };
+                let step = if settled { step } else { cap };
                 let mut times = remaining.map_or(u128::MAX, u128::from);
                 if let (true, true, Some(l)) = (exact, settled, left) {
                     times = times.min(l.as_nanos() / step.as_nanos().max(1));
                 }
-                let mut rest = super::math::from_nanos_u128(step.as_nanos().saturating_mul(times));
+                let mut rest = from_nanos_u128(step.as_nanos().saturating_mul(times));
                 if let (true, false, Some(l)) = (exact, settled, left) {
                     // Steps below the cap can fill the limit further than whole caps do.
                     rest = rest.min(l);
@@ -335,7 +462,7 @@ impl<G: Growth> Engine<G> {
                 *n -= 1;
             }
         }
-        match self.total_left {
+        match self.total_left() {
             Some(limit) if !exact => sum.min(limit),
             _ => sum,
         }
@@ -353,17 +480,18 @@ impl<G: Growth> WorstSteps<G> {
     fn new(engine: &Engine<G>) -> Self {
         match engine.jitter {
             Jitter::Decorrelated => WorstSteps::Tripling {
-                previous: engine.previous.max(engine.growth.initial()),
+                previous: engine.previous().max(engine.growth.initial()),
                 at_cap: false,
             },
-            _ => WorstSteps::Growth(engine.growth.clone()),
+            _ => WorstSteps::Growth(engine.growth),
         }
     }
 
-    fn next(&mut self, cap: Duration, cap_nanos: u64) -> Duration {
+    fn next(&mut self, cap: &Span) -> Duration {
         match self {
-            WorstSteps::Growth(g) => g.next_step(cap, cap_nanos),
+            WorstSteps::Growth(g) => g.next_step(cap),
             WorstSteps::Tripling { previous, at_cap } => {
+                let cap = cap.get();
                 let step = scale(*previous, 3.0).min(cap);
                 *at_cap = step == cap || step == *previous;
                 *previous = step;
@@ -380,58 +508,63 @@ impl<G: Growth> WorstSteps<G> {
     }
 }
 
-/// Cloning an unseeded schedule gives the clone its own random stream, so that one schedule
-/// cloned for many calls does not hand them all the same "random" delays. A seeded schedule
-/// clones its stream exactly, so seeded runs stay reproducible.
-impl<G: Clone> Clone for Engine<G> {
-    fn clone(&self) -> Self {
-        Engine {
-            growth: self.growth.clone(),
-            cap: self.cap,
-            max_retries: self.max_retries,
-            max_total: self.max_total,
-            jitter: self.jitter,
-            seed: self.seed,
-            remaining: self.remaining,
-            total_left: self.total_left,
-            cap_nanos: self.cap_nanos,
-            mode: self.mode,
-            previous: self.previous,
-            previous_nanos: self.previous_nanos,
-            initial_nanos: self.initial_nanos,
-            rng: match (self.seed, self.jitter) {
-                (None, j) if j != Jitter::None => fresh_rng(),
-                _ => self.rng.clone(),
-            },
+impl<G: Copy> Engine<G> {
+    /// What a schedule's `Clone` gives: an unseeded, jittered schedule gets its own random
+    /// stream, so that one schedule cloned for many calls does not hand them all the same
+    /// "random" delays. A seeded schedule clones its stream exactly, so seeded runs stay
+    /// reproducible.
+    #[inline]
+    pub(crate) fn clone_schedule(&self) -> Self {
+        let mut clone = *self;
+        if self.flags & SEEDED == 0 && self.jitter != Jitter::None {
+            clone.seed = Word::new(fresh_seed());
         }
+        clone
     }
 }
 
 /// Two schedules are equal when their settings and progress are; the random state is not
 /// compared, since two unseeded schedules never share it.
-impl<G: PartialEq> PartialEq for Engine<G> {
+impl<G: Growth> PartialEq for Engine<G> {
     fn eq(&self, other: &Self) -> bool {
         self.growth == other.growth
             && self.cap == other.cap
-            && self.max_retries == other.max_retries
-            && self.max_total == other.max_total
+            && self.max_retries() == other.max_retries()
+            && self.max_total() == other.max_total()
             && self.jitter == other.jitter
-            && self.seed == other.seed
-            && self.remaining == other.remaining
-            && self.total_left == other.total_left
-            && self.previous == other.previous
+            && self.seed() == other.seed()
+            && self.remaining() == other.remaining()
+            && self.total_left() == other.total_left()
+            && self.previous() == other.previous()
     }
 }
 
+impl<G: Growth> Debug for Engine<G> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Engine")
+            .field("growth", &self.growth)
+            .field("cap", &self.cap)
+            .field("max_retries", &self.max_retries())
+            .field("max_total", &self.max_total())
+            .field("jitter", &self.jitter)
+            .field("seed", &self.seed())
+            .field("remaining", &self.remaining())
+            .field("total_left", &self.total_left())
+            .field("previous", &self.previous())
+            .finish()
+    }
+}
+
+/// A seed for jitter that was not given one.
 #[cfg(feature = "std")]
-fn fresh_rng() -> fastrand::Rng {
-    fastrand::Rng::new()
+fn fresh_seed() -> u64 {
+    fastrand::u64(..)
 }
 
 /// Without `std` there is no entropy to draw from: the docs ask for an explicit seed.
 #[cfg(not(feature = "std"))]
-fn fresh_rng() -> fastrand::Rng {
-    fastrand::Rng::with_seed(0x5EED_0F_F0CC_ACC1A)
+fn fresh_seed() -> u64 {
+    0x5EED_0F_F0CC_ACC1A
 }
 
 /// The setters and trait impls every schedule shares, with examples for the type at hand.
@@ -454,9 +587,11 @@ macro_rules! schedule_api {
             /// # Panics
             ///
             /// If `cap` is below the initial delay, naming both.
+            #[inline]
+            #[track_caller]
             pub fn max_delay(mut self, cap: Duration) -> Self {
                 if let Err(e) = self.engine.set_cap(cap) {
-                    panic!("{e}");
+                    crate::backoff::refuse(e);
                 }
                 self
             }
@@ -471,6 +606,7 @@ macro_rules! schedule_api {
             #[doc = concat!("assert_eq!(", $new, ".max_retries(5).count(), 5);")]
             #[doc = concat!("assert_eq!(", $new, ".count(), 3);")]
             /// ```
+            #[inline]
             pub fn max_retries(mut self, n: u32) -> Self {
                 self.engine.set_max_retries(Some(n));
                 self
@@ -491,6 +627,7 @@ macro_rules! schedule_api {
             /// let far = schedule.nth(1_000_000).expect("a schedule without a limit never ends");
             /// assert!(far <= Duration::from_secs(1));
             /// ```
+            #[inline]
             pub fn forever(mut self) -> Self {
                 self.engine.set_max_retries(None);
                 self
@@ -508,8 +645,9 @@ macro_rules! schedule_api {
             #[doc = concat!("let schedule = ", $new, ".forever().max_total_delay(Duration::from_secs(2));")]
             /// assert!(schedule.sum::<Duration>() <= Duration::from_secs(2));
             /// ```
+            #[inline]
             pub fn max_total_delay(mut self, total: Duration) -> Self {
-                self.engine.set_max_total(Some(total));
+                self.engine.set_max_total(total);
                 self
             }
 
@@ -525,6 +663,7 @@ macro_rules! schedule_api {
             ///     assert!(j <= p);
             /// }
             /// ```
+            #[inline]
             pub fn jitter(mut self, jitter: crate::Jitter) -> Self {
                 self.engine.set_jitter(jitter);
                 self
@@ -543,6 +682,7 @@ macro_rules! schedule_api {
             #[doc = concat!("let b: Vec<_> = ", $new, ".seed(42).jitter(Jitter::Full).collect();")]
             /// assert_eq!(a, b);
             /// ```
+            #[inline]
             pub fn seed(mut self, seed: u64) -> Self {
                 self.engine.set_seed(seed);
                 self
@@ -563,6 +703,16 @@ macro_rules! schedule_api {
             /// ```
             pub fn worst_case_total(&self) -> Duration {
                 self.engine.worst_case_total()
+            }
+        }
+
+        /// A clone continues from where this schedule is. Unseeded jitter gets its own
+        /// random stream, so that one schedule cloned for many calls does not hand them
+        /// all the same delays; a seeded schedule repeats its stream exactly.
+        impl Clone for $ty {
+            #[inline]
+            fn clone(&self) -> Self {
+                $ty { engine: self.engine.clone_schedule() }
             }
         }
 
@@ -593,7 +743,48 @@ pub(crate) use schedule_api;
 mod tests {
     use core::time::Duration;
 
-    use crate::Exponential;
+    use super::super::engine::Step;
+    use super::super::jitter;
+    use crate::{Exponential, Fixed, Jitter};
+
+    /// Draws come from `seed + k * STREAM_STEP`, which must be the `k`-th draw of
+    /// `Rng::with_seed(seed)`: the stream a kept generator gave, so seeded runs recorded
+    /// before the generator was dropped from the schedule still replay.
+    #[test]
+    fn draws_follow_the_seeded_generator() {
+        let step = Duration::from_secs(1);
+        for seed in [0, 7, u64::MAX] {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let expected: [Duration; 20] =
+                core::array::from_fn(|_| jitter::full(Step::of(step), &mut rng));
+            let mut schedule = Fixed::new(step).forever().jitter(Jitter::Full).seed(seed);
+            let got: [Duration; 20] = core::array::from_fn(|_| schedule.next().unwrap());
+            assert_eq!(got, expected, "seed {seed}");
+        }
+    }
+
+    /// The last decorrelated draw is a word of nanoseconds under a cap below u64::MAX of
+    /// them, a duration otherwise; changing the cap converts it.
+    #[test]
+    fn decorrelated_draws_carry_over_a_change_of_cap() {
+        let initial = Duration::from_millis(10);
+        let big = Duration::from_secs(u64::MAX / 2);
+        for seed in 0..50 {
+            let mut s = Fixed::new(initial).max_delay(big).forever().jitter(Jitter::Decorrelated);
+            s = s.seed(seed);
+            let mut previous = initial;
+            for cap in [big, Duration::from_secs(1), big, Duration::from_millis(30)] {
+                s = s.max_delay(cap);
+                for _ in 0..30 {
+                    let d = s.next().unwrap();
+                    let high = previous.max(initial).saturating_mul(3).min(cap);
+                    assert!(initial <= d && d <= high, "{d:?} outside [{initial:?}, {high:?}]");
+                    previous = d;
+                }
+                assert_eq!(s.engine.previous(), previous);
+            }
+        }
+    }
 
     /// Found by the `schedule_invariants` fuzz target: past `EXACT_STEPS` the rest of a
     /// total limit was filled with whole caps only, although steps below the cap fill it

@@ -5,6 +5,7 @@ use core::time::Duration;
 use super::Invalid;
 use super::engine::{Engine, Growth, Step};
 use super::math::{nanos_f64, nanos_u64, scale};
+use super::packed::{Span, Word};
 
 /// Delays that grow by a constant factor: `initial`, `initial * factor`,
 /// `initial * factor²`, … each capped by `max_delay`.
@@ -24,27 +25,48 @@ use super::math::{nanos_f64, nanos_u64, scale};
 /// let delays: Vec<_> = Exponential::new(ms(100)).factor(3.0).max_delay(ms(1000)).max_retries(4).collect();
 /// assert_eq!(delays, [ms(100), ms(300), ms(900), ms(1000)]);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Exponential {
     pub(crate) engine: Engine<Law>,
 }
 
 /// The unjittered sequence: `initial * factor^k`, capped.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Every field is canonical for the value it stands for, so the derived `PartialEq`
+/// compares values.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Law {
-    pub(crate) initial: Duration,
-    pub(crate) factor: f64,
-    /// `factor` as an integer when it is a whole number below 2^64, else 0.
-    whole: u64,
-    /// `log2(whole)` when `whole` is a power of two above 1, else 0. A shift is a third of
-    /// the latency of a multiply, and the step is a chain of these from one call to the next.
-    shift: u32,
-    /// The largest step that grows without reaching `u64::MAX` nanoseconds.
-    limit: u64,
-    next: Next,
+    initial: Span,
+    /// The next step before the cap, in the form `kind` says: a word of nanoseconds
+    /// (`Nanos`), a duration (`Wide`), the bits of `factor^k` (`Scale`), or zero (`Capped`).
+    next: Span,
+    /// A whole factor below 2^64 as an integer (`whole`), else the bits of the `f64`.
+    factor: Word,
+    /// Below this `next` is a `Nanos` step that is returned as it is and grows with one
+    /// shift or multiply: the lower of the cap in nanoseconds and the first step whose
+    /// growth would reach `u64::MAX` nanoseconds, and zero unless `kind` is `Nanos`. The hot
+    /// path then asks one question where it would ask three (the form, the cap, overflow);
+    /// the slow path tells them apart.
+    stop: Word,
+    kind: Kind,
+    /// `log2(factor)` when the factor is a power of two above 1, else 0. A shift is a third
+    /// of the latency of a multiply, and the step is a chain of these from one call to the
+    /// next.
+    shift: u8,
+    whole: bool,
 }
 
-/// The next unjittered step, before the cap, in the cheapest form that keeps it exact.
+/// What `Law::next` holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Nanos,
+    Wide,
+    Scale,
+    Capped,
+}
+
+/// The next unjittered step, before the cap, in the cheapest form that keeps it exact:
+/// `Law::next` and `Law::kind` unpacked, for the code off the hot path.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Next {
     /// Whole factor, below `u64::MAX` nanoseconds (584 years): one shift or multiply a step.
@@ -57,65 +79,8 @@ enum Next {
     Capped,
 }
 
-impl Law {
-    fn new(initial: Duration) -> Self {
-        let mut law =
-            Law { initial, factor: 1.0, whole: 1, shift: 0, limit: 0, next: Next::exact(initial) };
-        law.set_factor(2.0);
-        law
-    }
-
-    /// Use `factor` from the next step on, keeping the position in the sequence.
-    pub(crate) fn set_factor(&mut self, factor: f64) {
-        self.factor = factor;
-        let whole = factor as u64;
-        // `as` saturates, so 2^64 and above never pass as whole numbers.
-        self.whole = if whole as f64 == factor && whole != u64::MAX { whole } else { 0 };
-        self.shift = if self.whole > 1 && self.whole.is_power_of_two() {
-            self.whole.trailing_zeros()
-        } else {
-            0
-        };
-        self.limit = (u64::MAX - 1).checked_div(self.whole).unwrap_or(0);
-        let pending = match self.next {
-            Next::Capped => return,
-            Next::Nanos(n) => Duration::from_nanos(n),
-            Next::Wide(d) => d,
-            Next::Scale(_) if self.whole == 0 => return,
-            Next::Scale(s) => scale(self.initial, s),
-        };
-        self.next = if self.whole != 0 {
-            Next::exact(pending)
-        } else if pending == self.initial {
-            Next::Scale(1.0)
-        } else {
-            Next::Scale(nanos_f64(pending) / nanos_f64(self.initial))
-        };
-    }
-
-    /// Every step `next_step` does not take in a few instructions: reaching the cap,
-    /// crossing u64 nanoseconds, and fractional factors.
-    #[cold]
-    fn next_step_slow(&mut self, cap: Duration) -> Duration {
-        let step = match self.next {
-            Next::Capped => return cap,
-            Next::Nanos(n) => Duration::from_nanos(n),
-            Next::Wide(d) => d,
-            Next::Scale(s) => scale(self.initial, s),
-        };
-        if step >= cap {
-            self.next = Next::Capped;
-            return cap;
-        }
-        self.next = match self.next {
-            Next::Scale(s) => Next::Scale(s * self.factor),
-            _ => Next::exact(scale(step, self.factor)),
-        };
-        step
-    }
-}
-
 impl Next {
+    #[inline]
     fn exact(step: Duration) -> Next {
         match nanos_u64(step) {
             Some(n) if n != u64::MAX => Next::Nanos(n),
@@ -124,56 +89,205 @@ impl Next {
     }
 }
 
+/// The first `Nanos` step that must leave the hot path, for a whole factor and a cap.
+#[inline(always)]
+fn stop(whole: u64, cap: Span) -> u64 {
+    // The largest step that grows without reaching u64::MAX, plus one; `whole` is at least 1.
+    let growing = (u64::MAX - 1) / whole + 1;
+    growing.min(cap.nanos_or_max())
+}
+
+impl Law {
+    #[inline]
+    fn new(initial: Duration) -> Self {
+        let span = Span::of(initial);
+        let (kind, next, stop) = match nanos_u64(initial) {
+            // Without a cap (`Span::MAX`): the doubling limit alone.
+            Some(n) if n != u64::MAX => (Kind::Nanos, Span::from_word(n), stop(2, Span::MAX)),
+            _ => (Kind::Wide, span, 0),
+        };
+        Law {
+            initial: span,
+            next,
+            factor: Word::new(2),
+            stop: Word::new(stop),
+            kind,
+            shift: 1,
+            whole: true,
+        }
+    }
+
+    pub(crate) fn factor(&self) -> f64 {
+        if self.whole { self.factor.get() as f64 } else { f64::from_bits(self.factor.get()) }
+    }
+
+    fn next(&self) -> Next {
+        match self.kind {
+            Kind::Nanos => Next::Nanos(self.next.word()),
+            Kind::Wide => Next::Wide(self.next.get()),
+            Kind::Scale => Next::Scale(f64::from_bits(self.next.word())),
+            Kind::Capped => Next::Capped,
+        }
+    }
+
+    /// Stores `next` and the `stop` that goes with it.
+    fn set_next(&mut self, next: Next, cap: &Span) {
+        (self.kind, self.next) = match next {
+            Next::Nanos(n) => (Kind::Nanos, Span::from_word(n)),
+            Next::Wide(d) => (Kind::Wide, Span::of(d)),
+            Next::Scale(s) => (Kind::Scale, Span::from_word(s.to_bits())),
+            Next::Capped => (Kind::Capped, Span::ZERO),
+        };
+        self.set_stop(cap);
+    }
+
+    #[inline(always)]
+    fn set_stop(&mut self, cap: &Span) {
+        let stop = if self.kind == Kind::Nanos { stop(self.factor.get(), *cap) } else { 0 };
+        self.stop = Word::new(stop);
+    }
+
+    /// Use `factor` from the next step on, keeping the position in the sequence.
+    #[inline]
+    pub(crate) fn set_factor(&mut self, factor: f64, cap: &Span) {
+        let whole = factor as u64;
+        // `as` saturates, so 2^64 and above never pass as whole numbers.
+        if whole as f64 == factor && whole != u64::MAX && self.kind != Kind::Scale {
+            // A whole factor keeps a step exact in whatever form it is: only the factor's
+            // own fields change. The common case, and constant-folded for a literal.
+            self.set_whole(whole, cap);
+            return;
+        }
+        self.set_factor_slow(factor, cap);
+    }
+
+    #[inline(always)]
+    fn set_whole(&mut self, whole: u64, cap: &Span) {
+        self.factor = Word::new(whole);
+        self.whole = true;
+        self.shift =
+            if whole > 1 && whole.is_power_of_two() { whole.trailing_zeros() as u8 } else { 0 };
+        self.set_stop(cap);
+    }
+
+    /// `set_factor` for a fractional factor, or from a fractional one: the pending step
+    /// changes form.
+    #[inline(never)]
+    fn set_factor_slow(&mut self, factor: f64, cap: &Span) {
+        let whole = factor as u64;
+        let pending = match self.next() {
+            Next::Capped => None,
+            Next::Nanos(n) => Some(Duration::from_nanos(n)),
+            Next::Wide(d) => Some(d),
+            Next::Scale(s) => Some(scale(self.initial.get(), s)),
+        };
+        if whole as f64 == factor && whole != u64::MAX {
+            self.set_whole(whole, cap);
+            if let Some(pending) = pending {
+                self.set_next(Next::exact(pending), cap);
+            }
+            return;
+        }
+        let was_scale = self.kind == Kind::Scale;
+        self.factor = Word::new(factor.to_bits());
+        self.whole = false;
+        self.shift = 0;
+        let Some(pending) = pending else { return };
+        if was_scale {
+            // Already `factor^k`, which the new factor carries on from.
+            return;
+        }
+        let initial = self.initial.get();
+        let scale = if pending == initial { 1.0 } else { nanos_f64(pending) / nanos_f64(initial) };
+        self.set_next(Next::Scale(scale), cap);
+    }
+
+    /// Every step `next_step` does not take in a few instructions: reaching the cap,
+    /// crossing u64 nanoseconds, and fractional factors.
+    #[cold]
+    #[inline(never)]
+    fn next_step_slow(&mut self, cap: &Span) -> Duration {
+        let step = match self.next() {
+            Next::Capped => return cap.get(),
+            Next::Nanos(n) => Duration::from_nanos(n),
+            Next::Wide(d) => d,
+            Next::Scale(s) => scale(self.initial.get(), s),
+        };
+        if step >= cap.get() {
+            self.set_next(Next::Capped, cap);
+            return cap.get();
+        }
+        let factor = self.factor();
+        let next = match self.next() {
+            Next::Scale(s) => Next::Scale(s * factor),
+            _ => Next::exact(scale(step, factor)),
+        };
+        self.set_next(next, cap);
+        step
+    }
+
+    /// The step after `n` nanoseconds, below `stop`: one shift or multiply, no overflow.
+    #[inline(always)]
+    fn grow(&self, n: u64) -> u64 {
+        if self.shift != 0 { n << self.shift } else { n * self.factor.get() }
+    }
+}
+
 impl Growth for Law {
+    #[inline]
     fn initial(&self) -> Duration {
-        self.initial
+        self.initial.get()
+    }
+
+    #[inline]
+    fn set_cap(&mut self, cap: &Span) {
+        self.set_stop(cap);
     }
 
     // Always inlined: a few instructions, with the rare cases behind a call.
     #[inline(always)]
-    fn next_step(&mut self, cap: Duration, cap_nanos: u64) -> Duration {
-        match self.next {
-            Next::Nanos(n) => {
-                // `n` is below u64::MAX, so this is exact even when the cap is not
-                // representable in u64 nanoseconds (`cap_nanos` is then u64::MAX).
-                if n >= cap_nanos {
-                    self.next = Next::Capped;
-                    return cap;
-                }
-                if n > self.limit {
-                    return self.next_step_slow(cap);
-                }
-                // Neither overflows: `n <= limit`.
-                let grown = if self.shift != 0 { n << self.shift } else { n * self.whole };
-                self.next = Next::Nanos(grown);
-                Duration::from_nanos(n)
-            }
-            Next::Capped => cap,
-            _ => self.next_step_slow(cap),
+    fn next_step(&mut self, cap: &Span) -> Duration {
+        let n = self.next.word();
+        if n < self.stop.get() {
+            // A `Nanos` step below the cap whose growth fits.
+            self.next.set_word(self.grow(n));
+            return Duration::from_nanos(n);
         }
+        if self.kind == Kind::Capped {
+            return cap.get();
+        }
+        self.next_step_slow(cap)
     }
 
     /// `next_step`, but the step stays in nanoseconds for jitter to draw from.
     #[inline(always)]
-    fn next_nanos(&mut self, cap: Duration, cap_nanos: u64) -> Step {
-        if let Next::Nanos(n) = self.next {
-            if n < cap_nanos && n <= self.limit {
-                let grown = if self.shift != 0 { n << self.shift } else { n * self.whole };
-                self.next = Next::Nanos(grown);
-                return Step::Nanos(n);
-            }
+    fn next_nanos(&mut self, cap: &Span) -> Step {
+        let n = self.next.word();
+        if n < self.stop.get() {
+            self.next.set_word(self.grow(n));
+            return Step::Nanos(n);
         }
-        Step::of(self.next_step(cap, cap_nanos))
+        Step::of(self.next_step(cap))
     }
 
     fn settled(&self) -> bool {
         // Zero times any factor stays zero.
-        self.next == Next::Capped || self.factor == 1.0 || self.initial.is_zero()
+        self.kind == Kind::Capped || self.factor() == 1.0 || self.initial.get().is_zero()
+    }
+}
+
+impl Engine<Law> {
+    /// `Law::set_factor` with this schedule's cap.
+    #[inline]
+    pub(crate) fn set_factor(&mut self, factor: f64) {
+        let cap = self.cap_span();
+        self.growth.set_factor(factor, &cap);
     }
 }
 
 impl Exponential {
     /// A schedule that starts at `initial` and doubles.
+    #[inline]
     pub fn new(initial: Duration) -> Self {
         Exponential { engine: Engine::new(Law::new(initial)) }
     }
@@ -183,9 +297,13 @@ impl Exponential {
     /// # Panics
     ///
     /// If `factor` is NaN, infinite or below 1, naming the value.
+    #[inline]
+    #[track_caller]
     pub fn factor(mut self, factor: f64) -> Self {
-        let factor = Invalid::check_factor(factor).unwrap_or_else(|e| panic!("{e}"));
-        self.engine.growth.set_factor(factor);
+        match Invalid::check_factor(factor) {
+            Ok(factor) => self.engine.set_factor(factor),
+            Err(e) => super::refuse(e),
+        }
         self
     }
 }

@@ -4,6 +4,7 @@ use core::time::Duration;
 
 use super::engine::{Engine, Growth, Step};
 use super::math::nanos_u64;
+use super::packed::{Span, Word};
 
 /// Delays that follow the Fibonacci numbers: `initial`, `initial`, `2 * initial`,
 /// `3 * initial`, `5 * initial`, … each capped by `max_delay`.
@@ -22,102 +23,140 @@ use super::math::nanos_u64;
 /// let delays: Vec<_> = Fibonacci::new(ms(10)).max_retries(6).collect();
 /// assert_eq!(delays, [ms(10), ms(10), ms(20), ms(30), ms(50), ms(80)]);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Fibonacci {
     pub(crate) engine: Engine<Law>,
 }
 
 /// Two consecutive terms, the first being the next step.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Every field is canonical for the value it stands for, so the derived `PartialEq`
+/// compares values.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Law {
-    pub(crate) initial: Duration,
-    /// The terms in nanoseconds while both are below `u64::MAX` (584 years): one add a
-    /// step. `current` is `u64::MAX` once past that, and the terms are in `wide`.
-    current: u64,
-    next: u64,
-    /// The terms past u64 nanoseconds, saturating at `Duration::MAX`.
-    wide: (Duration, Duration),
+    initial: Span,
+    /// The terms: words of nanoseconds while both are below `u64::MAX` (584 years), one
+    /// add a step; exact durations once past that (`wide`), saturating at `Duration::MAX`.
+    current: Span,
+    next: Span,
+    /// The cap in nanoseconds (`u64::MAX` when that long or longer) while the terms are
+    /// words, zero once they are wide: below it, `current` is a word and not yet the cap,
+    /// so the hot path asks one question.
+    stop: Word,
+    wide: bool,
     /// Whether the last step was the cap; the terms wait there, so a later, higher cap
     /// resumes them.
     at_cap: bool,
 }
 
 impl Law {
+    #[inline]
     fn new(initial: Duration) -> Self {
-        let mut law = Law { initial, current: 0, next: 0, wide: (initial, initial), at_cap: false };
+        let span = Span::of(initial);
         match nanos_u64(initial) {
-            Some(n) if n != u64::MAX => (law.current, law.next) = (n, n),
-            _ => law.current = u64::MAX,
+            Some(n) if n != u64::MAX => Law {
+                initial: span,
+                current: Span::from_word(n),
+                next: Span::from_word(n),
+                stop: Word::new(u64::MAX),
+                wide: false,
+                at_cap: false,
+            },
+            _ => Law {
+                initial: span,
+                current: span,
+                next: span,
+                stop: Word::new(0),
+                wide: true,
+                at_cap: false,
+            },
         }
-        law
     }
 
     /// The steps past u64 nanoseconds: `Duration` arithmetic.
     #[cold]
-    fn next_wide(&mut self, cap: Duration) -> Duration {
-        if self.current != u64::MAX {
+    #[inline(never)]
+    fn next_wide(&mut self, cap: &Span) -> Duration {
+        if !self.wide {
             // The next term would reach u64::MAX nanoseconds: carry on in `Duration`s.
-            self.wide = (Duration::from_nanos(self.current), Duration::from_nanos(self.next));
-            self.current = u64::MAX;
+            self.current = Span::of(Duration::from_nanos(self.current.word()));
+            self.next = Span::of(Duration::from_nanos(self.next.word()));
+            self.wide = true;
+            self.stop = Word::new(0);
         }
-        let (current, next) = self.wide;
+        let cap = cap.get();
+        let (current, next) = (self.current.get(), self.next.get());
         if current >= cap {
             self.at_cap = true;
             return cap;
         }
-        self.wide = (next, current.saturating_add(next));
+        (self.current, self.next) = (Span::of(next), Span::of(current.saturating_add(next)));
         current
     }
 }
 
 impl Growth for Law {
+    #[inline]
     fn initial(&self) -> Duration {
-        self.initial
+        self.initial.get()
+    }
+
+    #[inline]
+    fn set_cap(&mut self, cap: &Span) {
+        if !self.wide {
+            self.stop = Word::new(cap.nanos_or_max());
+        }
     }
 
     // Always inlined: a few instructions, with the rare cases behind a call.
     #[inline(always)]
-    fn next_step(&mut self, cap: Duration, cap_nanos: u64) -> Duration {
-        let (current, next) = (self.current, self.next);
-        if current < cap_nanos {
+    fn next_step(&mut self, cap: &Span) -> Duration {
+        let current = self.current.word();
+        if current < self.stop.get() {
+            let next = self.next.word();
             return match current.checked_add(next) {
                 Some(after) if after != u64::MAX => {
-                    (self.current, self.next) = (next, after);
+                    self.current.set_word(next);
+                    self.next.set_word(after);
                     Duration::from_nanos(current)
                 }
                 _ => self.next_wide(cap),
             };
         }
-        if current != u64::MAX {
-            // `current` is a real term, so the cap fits in u64 nanoseconds and is reached.
+        if !self.wide {
+            // `current` is a real term at or above the cap, which so fits in u64
+            // nanoseconds and is reached.
             self.at_cap = true;
-            return cap;
+            return cap.get();
         }
         self.next_wide(cap)
     }
 
     /// `next_step`, but the step stays in nanoseconds for jitter to draw from.
     #[inline(always)]
-    fn next_nanos(&mut self, cap: Duration, cap_nanos: u64) -> Step {
-        let (current, next) = (self.current, self.next);
-        if current < cap_nanos {
+    fn next_nanos(&mut self, cap: &Span) -> Step {
+        let current = self.current.word();
+        if current < self.stop.get() {
+            let next = self.next.word();
             if let Some(after) = current.checked_add(next) {
                 if after != u64::MAX {
-                    (self.current, self.next) = (next, after);
+                    self.current.set_word(next);
+                    self.next.set_word(after);
                     return Step::Nanos(current);
                 }
             }
         }
-        Step::of(self.next_step(cap, cap_nanos))
+        Step::of(self.next_step(cap))
     }
 
     fn settled(&self) -> bool {
-        self.at_cap || self.initial.is_zero()
+        self.at_cap || self.initial.get().is_zero()
     }
 }
 
 impl Fibonacci {
     /// A schedule that starts at `initial` and follows the Fibonacci numbers.
+    #[inline]
     pub fn new(initial: Duration) -> Self {
         Fibonacci { engine: Engine::new(Law::new(initial)) }
     }

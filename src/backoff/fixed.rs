@@ -2,7 +2,8 @@
 
 use core::time::Duration;
 
-use super::engine::{Engine, Growth, Step};
+use super::engine::{Engine, Growth};
+use super::packed::Span;
 
 /// The same delay between every attempt.
 ///
@@ -18,32 +19,30 @@ use super::engine::{Engine, Growth, Step};
 /// let delays: Vec<_> = Fixed::new(Duration::from_secs(1)).max_retries(2).collect();
 /// assert_eq!(delays, [Duration::from_secs(1); 2]);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Fixed {
     pub(crate) engine: Engine<Law>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Law {
-    pub(crate) delay: Duration,
-    /// `delay` as jitter draws from it, converted once.
-    step: Step,
+    delay: Span,
 }
 
 impl Growth for Law {
+    #[inline]
     fn initial(&self) -> Duration {
-        self.delay
+        self.delay.get()
     }
 
-    #[inline(always)]
-    fn next_step(&mut self, _cap: Duration, _cap_nanos: u64) -> Duration {
+    #[inline]
+    fn set_cap(&mut self, _cap: &Span) {
         // `max_delay` refuses a cap below the initial delay, which is this one.
-        self.delay
     }
 
     #[inline(always)]
-    fn next_nanos(&mut self, _cap: Duration, _cap_nanos: u64) -> Step {
-        self.step
+    fn next_step(&mut self, _cap: &Span) -> Duration {
+        self.delay.get()
     }
 
     fn settled(&self) -> bool {
@@ -53,8 +52,9 @@ impl Growth for Law {
 
 impl Fixed {
     /// A schedule that waits `delay` before each retry.
+    #[inline]
     pub fn new(delay: Duration) -> Self {
-        Fixed { engine: Engine::new(Law { delay, step: Step::of(delay) }) }
+        Fixed { engine: Engine::new(Law { delay: Span::of(delay) }) }
     }
 }
 

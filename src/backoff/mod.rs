@@ -33,6 +33,7 @@ mod fibonacci;
 mod fixed;
 mod jitter;
 mod math;
+mod packed;
 #[cfg(feature = "std")]
 mod text;
 
@@ -51,7 +52,17 @@ pub(crate) enum Invalid {
     CapBelowInitial { cap: Duration, initial: Duration },
 }
 
+/// Panics with the message of a setting a setter refused. Out of line, so that the setters
+/// inline into a few stores with one branch here.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn refuse(invalid: Invalid) -> ! {
+    panic!("{invalid}")
+}
+
 impl Invalid {
+    #[inline]
     pub(crate) fn check_factor(factor: f64) -> Result<f64, Invalid> {
         // `>= 1.0` is false for NaN, so one comparison refuses both.
         if factor >= 1.0 && factor.is_finite() { Ok(factor) } else { Err(Invalid::Factor(factor)) }

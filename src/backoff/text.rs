@@ -124,7 +124,7 @@ fn apply_common<G: Growth>(
                 engine.set_max_retries(Some(n));
             }
         },
-        "max_total_delay" => engine.set_max_total(Some(parse_duration(value)?)),
+        "max_total_delay" => engine.set_max_total(parse_duration(value)?),
         "jitter" => {
             let jitter = Jitter::from_keyword(value.text).ok_or_else(|| {
                 value.error("invalid jitter: expected none, full, equal or decorrelated")
@@ -197,7 +197,7 @@ impl FromStr for Exponential {
                     .parse()
                     .map_err(|_| value.error("invalid factor: expected a number"))?;
                 let factor = Invalid::check_factor(factor).map_err(|e| value.error(e))?;
-                engine.growth.set_factor(factor);
+                engine.set_factor(factor);
                 Ok(true)
             },
         )?;
@@ -232,20 +232,20 @@ impl FromStr for Fibonacci {
 
 /// Writes the settings that differ from the defaults, `max_retries` always.
 fn write_common<G: Growth>(f: &mut fmt::Formatter<'_>, engine: &Engine<G>) -> fmt::Result {
-    if engine.cap != Duration::MAX {
-        write!(f, ", max_delay={}", DurationText(engine.cap))?;
+    if engine.cap() != Duration::MAX {
+        write!(f, ", max_delay={}", DurationText(engine.cap()))?;
     }
-    match engine.max_retries {
+    match engine.max_retries() {
         Some(n) => write!(f, ", max_retries={n}")?,
         None => f.write_str(", max_retries=forever")?,
     }
-    if let Some(total) = engine.max_total {
+    if let Some(total) = engine.max_total() {
         write!(f, ", max_total_delay={}", DurationText(total))?;
     }
-    if engine.jitter != Jitter::None {
-        write!(f, ", jitter={}", engine.jitter)?;
+    if engine.jitter() != Jitter::None {
+        write!(f, ", jitter={}", engine.jitter())?;
     }
-    if let Some(seed) = engine.seed {
+    if let Some(seed) = engine.seed() {
         write!(f, ", seed={seed}")?;
     }
     f.write_str(")")
@@ -255,7 +255,12 @@ fn write_common<G: Growth>(f: &mut fmt::Formatter<'_>, engine: &Engine<G>) -> fm
 impl fmt::Display for Exponential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let law = &self.engine.growth;
-        write!(f, "exponential(initial={}, factor={}", DurationText(law.initial), law.factor)?;
+        write!(
+            f,
+            "exponential(initial={}, factor={}",
+            DurationText(Growth::initial(law)),
+            law.factor()
+        )?;
         write_common(f, &self.engine)
     }
 }
@@ -263,7 +268,7 @@ impl fmt::Display for Exponential {
 /// Prints the schedule's settings (not its progress) in the syntax `FromStr` reads.
 impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "fixed(delay={}", DurationText(self.engine.growth.delay))?;
+        write!(f, "fixed(delay={}", DurationText(self.engine.growth.initial()))?;
         write_common(f, &self.engine)
     }
 }
@@ -271,7 +276,7 @@ impl fmt::Display for Fixed {
 /// Prints the schedule's settings (not its progress) in the syntax `FromStr` reads.
 impl fmt::Display for Fibonacci {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "fibonacci(initial={}", DurationText(self.engine.growth.initial))?;
+        write!(f, "fibonacci(initial={}", DurationText(self.engine.growth.initial()))?;
         write_common(f, &self.engine)
     }
 }
