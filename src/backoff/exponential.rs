@@ -91,9 +91,15 @@ impl Next {
 
 /// The first `Nanos` step that must leave the hot path, for a whole factor and a cap.
 #[inline(always)]
-fn stop(whole: u64, cap: Span) -> u64 {
+fn stop(whole: u64, shift: u8, cap: Span) -> u64 {
     // The largest step that grows without reaching u64::MAX, plus one; `whole` is at least 1.
-    let growing = (u64::MAX - 1) / whole + 1;
+    // A power of two shifts instead of dividing: a 64-bit division is most of what building
+    // a schedule with a factor known only at run time costs.
+    let growing = match (shift, whole) {
+        (0, 1) => u64::MAX,
+        (0, _) => (u64::MAX - 1) / whole + 1,
+        _ => ((u64::MAX - 1) >> shift) + 1,
+    };
     growing.min(cap.nanos_or_max())
 }
 
@@ -103,7 +109,7 @@ impl Law {
         let span = Span::of(initial);
         let (kind, next, stop) = match nanos_u64(initial) {
             // Without a cap (`Span::MAX`): the doubling limit alone.
-            Some(n) if n != u64::MAX => (Kind::Nanos, Span::from_word(n), stop(2, Span::MAX)),
+            Some(n) if n != u64::MAX => (Kind::Nanos, Span::from_word(n), stop(2, 1, Span::MAX)),
             _ => (Kind::Wide, span, 0),
         };
         Law {
@@ -143,7 +149,8 @@ impl Law {
 
     #[inline(always)]
     fn set_stop(&mut self, cap: &Span) {
-        let stop = if self.kind == Kind::Nanos { stop(self.factor.get(), *cap) } else { 0 };
+        let stop =
+            if self.kind == Kind::Nanos { stop(self.factor.get(), self.shift, *cap) } else { 0 };
         self.stop = Word::new(stop);
     }
 
