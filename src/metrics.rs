@@ -52,8 +52,8 @@ assert_eq!(retries, Some(DebugValue::Counter(2)));
 //! * `outcome`: `success` (the attempt succeeded), `retry` (it failed and a retry follows),
 //!   `not_retryable` (it failed with an error that `when` does not retry) and `gave_up` (it
 //!   failed, and the schedule, `max_elapsed` or the budget ended the retrying).
-//! * `reason`: `not_retryable`, `schedule_exhausted`, `max_elapsed` and `budget_exhausted`
-//!   for retries (one count per call of the `on_give_up` hook); `max_failures` for a
+//! * `reason`: `not_retryable`, `schedule_exhausted`, `max_elapsed`, `budget_exhausted` and
+//!   `breaker_open` for retries (one count per call of the `on_give_up` hook); `max_failures` for a
 //!   [`Supervisor`](crate::supervise::Supervisor) that failed too often in a row.
 //! * `breaker`: the name given to the breaker's builder (`""` if none); `from` and `to`:
 //!   `closed`, `half_open` and `open`.
@@ -166,6 +166,7 @@ pub(crate) enum Ending {
     ScheduleExhausted,
     MaxElapsed,
     BudgetExhausted,
+    BreakerOpen,
 }
 
 /// A circuit breaker's state, in this module's own terms.
@@ -275,6 +276,7 @@ mod emit {
         GAVE_UP_SCHEDULE, GAVE_UP_SCHEDULE_LABELS = GAVE_UP, "reason" => "schedule_exhausted";
         GAVE_UP_MAX_ELAPSED, GAVE_UP_MAX_ELAPSED_LABELS = GAVE_UP, "reason" => "max_elapsed";
         GAVE_UP_BUDGET, GAVE_UP_BUDGET_LABELS = GAVE_UP, "reason" => "budget_exhausted";
+        GAVE_UP_BREAKER, GAVE_UP_BREAKER_LABELS = GAVE_UP, "reason" => "breaker_open";
         GAVE_UP_MAX_FAILURES, GAVE_UP_MAX_FAILURES_LABELS = GAVE_UP, "reason" => "max_failures";
     }
 
@@ -303,6 +305,7 @@ mod emit {
             Ending::ScheduleExhausted => (&EXHAUSTED, Some(&GAVE_UP_SCHEDULE)),
             Ending::MaxElapsed => (&EXHAUSTED, Some(&GAVE_UP_MAX_ELAPSED)),
             Ending::BudgetExhausted => (&EXHAUSTED, Some(&GAVE_UP_BUDGET)),
+            Ending::BreakerOpen => (&EXHAUSTED, Some(&GAVE_UP_BREAKER)),
         };
         counter(&attempt.key(operation));
         if let Some(series) = gave_up {

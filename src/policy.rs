@@ -12,7 +12,7 @@ use crate::clock::SystemClock;
 use crate::retry::hooks::Limits;
 use crate::retry::hooks::{RetryHooks, Timing, Verdict};
 use crate::retry::{Plain, WithAttempt, blocking, future};
-use crate::{Attempt, Report};
+use crate::{Attempt, Report, Stop};
 
 /// A retry configuration defined once and applied at many call sites, blocking or async.
 ///
@@ -72,7 +72,7 @@ pub struct Policy<S, E> {
 // The field types are the hooks' signatures; aliases would only hide them.
 #[allow(clippy::type_complexity)]
 pub struct SharedHooks<E> {
-    when: Option<Arc<dyn Fn(&E) -> Option<RetryKind> + Send + Sync>>,
+    when: Option<Arc<dyn Fn(&E) -> Result<RetryKind, Stop> + Send + Sync>>,
     notify: Option<Arc<dyn Fn(&E, Duration) + Send + Sync>>,
     adjust: Option<Arc<dyn Fn(&E, Duration) -> Option<Duration> + Send + Sync>>,
     give_up: Option<Arc<dyn Fn(&E, &Report) + Send + Sync>>,
@@ -113,10 +113,10 @@ impl<E> Timing for SharedHooks<E> {
 
 impl<E> RetryHooks<E> for SharedHooks<E> {
     #[inline]
-    fn verdict(&self, error: &E) -> Option<RetryKind> {
+    fn verdict(&self, error: &E) -> Result<RetryKind, Stop> {
         match &self.when {
             Some(when) => when(error),
-            None => Some(RetryKind::Normal),
+            None => Ok(RetryKind::Normal),
         }
     }
 

@@ -165,3 +165,35 @@ fn the_attempt_lines_take_the_level_they_are_given() {
         ]
     );
 }
+
+#[test]
+fn a_call_the_breaker_refuses_ends_the_retry_with_an_error_line() {
+    use persevere::Stop;
+    use persevere::breaker::{BreakerError, CircuitBreaker};
+    capture_logs();
+    let breaker = CircuitBreaker::builder().consecutive_failures(1).build();
+    let gave_up = std::cell::Cell::new(None);
+    let (_, report) = blocking::retry([ms(5); 4], || breaker.call(|| Err::<(), _>("503")))
+        .when(|e: &BreakerError<&str>| e.verdict(|_| true))
+        .name("rates")
+        .on_give_up(|_, report| gave_up.set(Some(report.stop)))
+        .sleep(|_| {})
+        .call_with_report();
+    assert_eq!((report.attempts, report.stop), (2, Stop::BreakerOpen));
+    assert_eq!(gave_up.get(), Some(Stop::BreakerOpen));
+    let all = persevere_lines(log::Level::Warn);
+    // The breaker's own line, singular for one failure, then the retry's.
+    assert!(
+        all[0].1.starts_with("circuit breaker opened after 1 consecutive failure; "),
+        "{all:?}"
+    );
+    let lines: Vec<_> = all.into_iter().filter(|(_, line)| line.starts_with("rates:")).collect();
+    assert_eq!(lines[0], (Warn, "rates: attempt 1/5 failed: 503; retrying in 5ms".to_string()));
+    assert_eq!(lines[1].0, Error);
+    assert!(
+        lines[1].1.starts_with("rates: attempt 2/5 failed: circuit breaker is open")
+            && lines[1].1.ends_with("; giving up: the circuit breaker is open"),
+        "{}",
+        lines[1].1
+    );
+}

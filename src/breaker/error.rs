@@ -97,6 +97,36 @@ impl<E> BreakerError<E> {
         }
     }
 
+    /// What a retry's `when` hook should say of this error: a call the breaker refused
+    /// stops the retry ([`Stop::BreakerOpen`](crate::Stop::BreakerOpen): logged, counted
+    /// and handed to the give-up hook as such), and the operation's own error is judged by
+    /// `inner`.
+    ///
+    /// ```
+    /// use persevere::breaker::{BreakerError, CircuitBreaker};
+    /// use persevere::{blocking, Fixed, Stop};
+    /// use std::time::Duration;
+    ///
+    /// let breaker = CircuitBreaker::builder().consecutive_failures(2).build();
+    /// let (result, report) = blocking::retry(Fixed::new(Duration::ZERO).max_retries(5), || {
+    ///     breaker.call(|| Err::<(), _>("503"))
+    /// })
+    /// .when(|e: &BreakerError<&str>| e.verdict(|inner| *inner == "503"))
+    /// .call_with_report();
+    /// // Two failures open the breaker; the third call is refused and the retry stops.
+    /// assert!(matches!(result, Err(BreakerError::Rejected(_))));
+    /// assert_eq!((report.attempts, report.stop), (3, Stop::BreakerOpen));
+    /// ```
+    pub fn verdict<R: crate::hooks::Verdict>(
+        &self,
+        inner: impl FnOnce(&E) -> R,
+    ) -> Result<crate::budget::RetryKind, crate::Stop> {
+        match self {
+            BreakerError::Rejected(_) => Err(crate::Stop::BreakerOpen),
+            BreakerError::Inner(e) => crate::hooks::Verdict::kind(inner(e)),
+        }
+    }
+
     /// The operation's own error, if it ran.
     pub fn into_inner(self) -> Option<E> {
         match self {

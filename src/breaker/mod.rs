@@ -546,7 +546,8 @@ impl<C: Clock> CircuitBreaker<C> {
         match why {
             Why::ConsecutiveFailures(n) => log::warn!(
                 target: "persevere",
-                "circuit breaker{name} opened after {n} consecutive failures; next probe in {pause:?}"
+                "circuit breaker{name} opened after {n} consecutive failure{}; next probe in {pause:?}",
+                plural(n)
             ),
             Why::FailureRatio { failures, calls } => log::warn!(
                 target: "persevere",

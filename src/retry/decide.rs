@@ -147,8 +147,9 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         error: &E,
         clock: &impl Clock,
     ) -> Step {
-        let Some(mut kind) = hooks.verdict(error) else {
-            return Step::Stop(Stop::NotRetryable);
+        let mut kind = match hooks.verdict(error) {
+            Ok(kind) => kind,
+            Err(stop) => return Step::Stop(stop),
         };
         if timed_out {
             kind = RetryKind::Timeout;
@@ -245,6 +246,7 @@ fn count(step: Step, budget: Option<&RetryBudget>, name: Option<&'static str>) {
                 Stop::ScheduleExhausted => Ending::ScheduleExhausted,
                 Stop::MaxElapsed => Ending::MaxElapsed,
                 Stop::BudgetExhausted => Ending::BudgetExhausted,
+                Stop::BreakerOpen => Ending::BreakerOpen,
                 // The enclosing retry counts this attempt.
                 Stop::OuterLayerRetries => return,
             },

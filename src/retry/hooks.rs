@@ -9,8 +9,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::Report;
 pub use super::limits::{LimitSlot, Limits};
+use super::{Report, Stop};
 use crate::budget::RetryKind;
 
 /// The hooks of a retry, for errors of type `E`: `when` (`W`), `notify` (`N`), `adjust`
@@ -132,9 +132,9 @@ where
 /// What the decision core asks of a retry's hooks; implemented by [`Hooks`] and by a
 /// [`Policy`](crate::Policy)'s shared hooks, and by nothing else.
 pub trait RetryHooks<E>: Timing {
-    /// Whether `error` is worth another attempt, and of which kind for a budget.
+    /// Whether `error` is worth another attempt, and of which kind for a budget; or why not.
     #[doc(hidden)]
-    fn verdict(&self, error: &E) -> Option<RetryKind>;
+    fn verdict(&self, error: &E) -> Result<RetryKind, Stop>;
     /// Told before each sleep.
     #[doc(hidden)]
     fn notify(&self, error: &E, delay: Duration);
@@ -226,7 +226,7 @@ where
     T: sealed::TimeoutError<E>,
 {
     #[inline(always)]
-    fn verdict(&self, error: &E) -> Option<RetryKind> {
+    fn verdict(&self, error: &E) -> Result<RetryKind, Stop> {
         self.when.verdict(error)
     }
 
@@ -285,7 +285,7 @@ impl<H: Timing> Timing for &H {
 
 impl<E, H: RetryHooks<E>> RetryHooks<E> for &H {
     #[inline(always)]
-    fn verdict(&self, error: &E) -> Option<RetryKind> {
+    fn verdict(&self, error: &E) -> Result<RetryKind, Stop> {
         (**self).verdict(error)
     }
 
@@ -318,6 +318,9 @@ impl<E, H: RetryHooks<E>> RetryHooks<E> for &H {
 /// `bool` says retry (a normal retry) or not; `Option<RetryKind>` says which kind, so that an
 /// error can tell a [`RetryBudget`](crate::budget::RetryBudget) it was a timeout (the AWS
 /// preset then charges 10 tokens rather than 5); `None` is not retryable.
+/// `Result<RetryKind, Stop>` also says why not: `Err(Stop::BreakerOpen)` for a call a circuit
+/// breaker refused, which is what
+/// [`BreakerError::verdict`](crate::breaker::BreakerError::verdict) returns.
 ///
 /// ```
 /// use persevere::budget::{RetryBudget, RetryKind};
@@ -333,21 +336,28 @@ impl<E, H: RetryHooks<E>> RetryHooks<E> for &H {
 /// assert_eq!(budget.available(), 500.0 - 3.0 * 10.0);
 /// ```
 pub trait Verdict: sealed::Sealed {
-    /// The kind of retry, or `None` for an error not to retry.
+    /// The kind of retry, or why not to retry.
     #[doc(hidden)]
-    fn kind(self) -> Option<RetryKind>;
+    fn kind(self) -> Result<RetryKind, Stop>;
 }
 
 impl Verdict for bool {
     #[inline(always)]
-    fn kind(self) -> Option<RetryKind> {
-        self.then_some(RetryKind::Normal)
+    fn kind(self) -> Result<RetryKind, Stop> {
+        if self { Ok(RetryKind::Normal) } else { Err(Stop::NotRetryable) }
     }
 }
 
 impl Verdict for Option<RetryKind> {
     #[inline(always)]
-    fn kind(self) -> Option<RetryKind> {
+    fn kind(self) -> Result<RetryKind, Stop> {
+        self.ok_or(Stop::NotRetryable)
+    }
+}
+
+impl Verdict for Result<RetryKind, Stop> {
+    #[inline(always)]
+    fn kind(self) -> Result<RetryKind, Stop> {
         self
     }
 }
@@ -358,7 +368,7 @@ pub(crate) mod sealed {
     use std::task::{Context, Poll};
     use std::time::Duration;
 
-    use super::{Hooks, Report, Timeout, Unset, Verdict};
+    use super::{Hooks, Report, Stop, Timeout, Unset, Verdict};
     use crate::budget::RetryKind;
 
     pub trait Sealed {}
@@ -367,6 +377,7 @@ pub(crate) mod sealed {
     impl<H: Sealed> Sealed for &H {}
     impl Sealed for bool {}
     impl Sealed for Option<crate::budget::RetryKind> {}
+    impl Sealed for Result<crate::budget::RetryKind, crate::Stop> {}
 
     // One trait per hook, each implemented for `Unset` and for the closure shape it takes.
     // The two impls do not overlap: `Unset` is ours and implements no `Fn` trait.
@@ -374,21 +385,21 @@ pub(crate) mod sealed {
     pub trait When<E> {
         /// Whether a hook was set: false only for `Unset`.
         const SET: bool = true;
-        fn verdict(&self, error: &E) -> Option<RetryKind>;
+        fn verdict(&self, error: &E) -> Result<RetryKind, Stop>;
     }
 
     impl<E> When<E> for Unset {
         const SET: bool = false;
 
         #[inline(always)]
-        fn verdict(&self, _: &E) -> Option<RetryKind> {
-            Some(RetryKind::Normal)
+        fn verdict(&self, _: &E) -> Result<RetryKind, Stop> {
+            Ok(RetryKind::Normal)
         }
     }
 
     impl<E, F: Fn(&E) -> R, R: Verdict> When<E> for F {
         #[inline(always)]
-        fn verdict(&self, error: &E) -> Option<RetryKind> {
+        fn verdict(&self, error: &E) -> Result<RetryKind, Stop> {
             self(error).kind()
         }
     }

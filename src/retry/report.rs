@@ -50,6 +50,9 @@ pub enum Stop {
     /// An enclosing retry is the sole retrying layer (`sole_layer`), so this one made a
     /// single attempt.
     OuterLayerRetries,
+    /// A circuit breaker refused the call: its error said so through `when` (see
+    /// [`BreakerError::verdict`](crate::breaker::BreakerError::verdict)).
+    BreakerOpen,
 }
 
 impl fmt::Display for Stop {
@@ -61,6 +64,7 @@ impl fmt::Display for Stop {
             Stop::MaxElapsed => "the next delay would pass max_elapsed",
             Stop::BudgetExhausted => "the retry budget is exhausted",
             Stop::OuterLayerRetries => "an enclosing retry is the sole retrying layer",
+            Stop::BreakerOpen => "the circuit breaker is open",
         })
     }
 }
