@@ -1185,6 +1185,26 @@ fn edge_settings_are_accepted() {
     let _ = Fixed::new(Duration::ZERO).max_delay(Duration::ZERO);
 }
 
+/// Fractions of a unit read exactly whenever they are whole nanoseconds, in any unit.
+#[test]
+fn fractions_that_are_whole_nanoseconds_parse_exactly() {
+    let e: Exponential = "exponential(initial=0.000000000005h)".parse().unwrap();
+    assert_eq!(e.clone().next(), Some(ns(18)));
+    assert_eq!(e.to_string(), "exponential(initial=18ns, factor=2, max_retries=3)");
+    let f: Fixed = "fixed(delay=0.00000000005m, max_delay=0.0000000001h)".parse().unwrap();
+    assert_eq!(f.collect::<Vec<_>>(), [ns(3); 3]);
+    let f: Fibonacci = "fibonacci(initial=1.000000001s)".parse().unwrap();
+    assert_eq!(f.clone().next(), Some(Duration::new(1, 1)));
+    type E = Exponential;
+    parse_fails::<E>(
+        "exponential(initial=0.0000000000001h)",
+        20,
+        "0.0000000000001h",
+        "finer than a nanosecond",
+    );
+    parse_fails::<E>("exponential(initial=0.0005us)", 20, "0.0005us", "finer than a nanosecond");
+}
+
 // ---------------------------------------------------------------------------------------
 // Parse errors
 
@@ -1387,4 +1407,39 @@ fn display_and_from_str_round_trip() {
             assert_eq!(a, b, "{text}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Debug
+
+/// `Debug` prints the settings `Display` prints, in struct form, and no internals: not the
+/// packed fields, the progress or the random state.
+#[test]
+fn debug_prints_the_settings() {
+    let e = Exponential::new(ms(100)).factor(1.5).max_delay(secs(5)).jitter(Jitter::Full).seed(7);
+    assert_eq!(
+        format!("{e:?}"),
+        "Exponential { initial: 100ms, factor: 1.5, max_delay: Some(5s), max_retries: 3, \
+         max_total_delay: None, jitter: Full, seed: Some(7) }"
+    );
+    let f = Fixed::new(secs(1)).forever().max_total_delay(secs(10));
+    assert_eq!(
+        format!("{f:?}"),
+        "Fixed { delay: 1s, max_delay: None, max_retries: forever, \
+         max_total_delay: Some(10s), jitter: None, seed: None }"
+    );
+    let mut b = Fibonacci::new(ms(10)).max_retries(6);
+    let before = format!("{b:?}");
+    assert_eq!(
+        before,
+        "Fibonacci { initial: 10ms, max_delay: None, max_retries: 6, \
+         max_total_delay: None, jitter: None, seed: None }"
+    );
+    // Progress is not a setting: a schedule halfway through prints the same.
+    b.nth(3);
+    assert_eq!(format!("{b:?}"), before);
+    // An unseeded jittered schedule prints no drawn seed, so its clones print the same.
+    let j = Fixed::new(ms(1)).jitter(Jitter::Equal);
+    assert_eq!(format!("{j:?}"), format!("{:?}", j.clone()));
+    assert!(!format!("{j:#?}").contains("Span") && !format!("{j:?}").contains("flags"));
 }

@@ -555,6 +555,26 @@ impl<G: Growth> Debug for Engine<G> {
     }
 }
 
+impl<G: Growth> Engine<G> {
+    /// The shared settings of a schedule's `Debug`, after its own: `max_delay` and
+    /// `max_total_delay` are `None` when not set, `max_retries` is `forever` or a number.
+    pub(crate) fn debug_settings(
+        &self,
+        d: &mut core::fmt::DebugStruct<'_, '_>,
+    ) -> core::fmt::Result {
+        let cap = self.cap.get();
+        d.field("max_delay", &(cap != Duration::MAX).then_some(cap));
+        match self.max_retries() {
+            Some(n) => d.field("max_retries", &n),
+            None => d.field("max_retries", &format_args!("forever")),
+        };
+        d.field("max_total_delay", &self.max_total())
+            .field("jitter", &self.jitter)
+            .field("seed", &self.seed())
+            .finish()
+    }
+}
+
 /// A seed for jitter that was not given one.
 #[cfg(feature = "std")]
 fn fresh_seed() -> u64 {
