@@ -11,7 +11,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use super::engine::{Engine, Growth};
-use super::{Exponential, Fibonacci, Fixed, Invalid, Jitter};
+use super::{Exponential, Fibonacci, Fixed, Invalid, Jitter, Proportion};
 
 /// Why a schedule's text form could not be read, and where.
 ///
@@ -125,12 +125,7 @@ fn apply_common<G: Growth>(
             }
         },
         "max_total_delay" => engine.set_max_total(parse_duration(value)?),
-        "jitter" => {
-            let jitter = Jitter::from_keyword(value.text).ok_or_else(|| {
-                value.error("invalid jitter: expected none, full, equal or decorrelated")
-            })?;
-            engine.set_jitter(jitter);
-        }
+        "jitter" => engine.set_jitter(parse_jitter(value)?),
         "seed" => {
             let seed = value
                 .text
@@ -141,6 +136,26 @@ fn apply_common<G: Growth>(
         _ => return Err(key.error("unknown setting")),
     }
     Ok(())
+}
+
+/// Reads a jitter keyword, or `proportional(p)` with `p` in (0, 1].
+fn parse_jitter(value: Token<'_>) -> Result<Jitter, ParseError> {
+    const PROPORTIONAL: &str = "proportional(";
+    if let Some(jitter) = Jitter::from_keyword(value.text) {
+        return Ok(jitter);
+    }
+    let Some(inner) = value.text.strip_prefix(PROPORTIONAL).and_then(|r| r.strip_suffix(')'))
+    else {
+        return Err(value
+            .error("invalid jitter: expected none, full, equal, decorrelated or proportional(p)"));
+    };
+    let lead = inner.len() - inner.trim_start().len();
+    let p = Token { text: inner.trim(), at: value.at + PROPORTIONAL.len() + lead };
+    let number: f64 = p.text.parse().map_err(|_| {
+        p.error("invalid jitter proportion: expected a number above 0 and at most 1")
+    })?;
+    let proportion = Proportion::checked(number).map_err(|e| p.error(e))?;
+    Ok(Jitter::Proportional(proportion))
 }
 
 /// Reads `name(first=…, …)`: the schedule's first setting, then the rest in any order.
