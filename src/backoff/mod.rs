@@ -34,6 +34,7 @@ mod fixed;
 mod jitter;
 mod math;
 mod packed;
+mod schedule;
 #[cfg(feature = "std")]
 mod text;
 
@@ -42,6 +43,7 @@ pub use exponential::Exponential;
 pub use fibonacci::Fibonacci;
 pub use fixed::Fixed;
 pub use jitter::{Jitter, Proportion};
+pub use schedule::Schedule;
 #[cfg(feature = "std")]
 pub use text::ParseError;
 

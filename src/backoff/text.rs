@@ -11,7 +11,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use super::engine::{Engine, Growth};
-use super::{Exponential, Fibonacci, Fixed, Invalid, Jitter, Proportion};
+use super::{Exponential, Fibonacci, Fixed, Invalid, Jitter, Proportion, Schedule};
 
 /// Why a schedule's text form could not be read, and where.
 ///
@@ -242,6 +242,21 @@ impl FromStr for Fibonacci {
             no_own_settings,
         )?;
         Ok(Fibonacci { engine })
+    }
+}
+
+/// Reads the text form of any of the three schedules, by the name before its settings.
+impl FromStr for Schedule {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let (name, _) = split_call(s)?;
+        match name.text {
+            "exponential" => s.parse().map(Schedule::Exponential),
+            "fixed" => s.parse().map(Schedule::Fixed),
+            "fibonacci" => s.parse().map(Schedule::Fibonacci),
+            _ => Err(name.error("expected `exponential`, `fixed` or `fibonacci`")),
+        }
     }
 }
 
