@@ -203,7 +203,7 @@ impl Jitter {
     ///
     /// let jitter = Jitter::proportional(0.25);
     /// assert_eq!(jitter.to_string(), "proportional(0.25)");
-    /// let schedule = Fixed::new(Duration::from_secs(4)).max_retries(20).jitter(jitter);
+    /// let mut schedule = Fixed::new(Duration::from_secs(4)).max_retries(20).jitter(jitter);
     /// assert!(schedule.all(|d| d >= Duration::from_secs(3) && d <= Duration::from_secs(5)));
     /// ```
     ///

@@ -1,5 +1,6 @@
 //! One type for whichever schedule a configuration names.
 
+#[cfg(feature = "std")]
 use core::fmt;
 use core::iter::FusedIterator;
 use core::time::Duration;
@@ -85,6 +86,7 @@ impl Iterator for Schedule {
 impl FusedIterator for Schedule {}
 
 /// Prints the inner schedule's text form, which [`FromStr`](core::str::FromStr) reads back.
+#[cfg(feature = "std")]
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         each!(self, s => fmt::Display::fmt(s, f))
