@@ -621,7 +621,7 @@ fn fresh_seed() -> u64 {
 /// Without `std` there is no entropy to draw from: the docs ask for an explicit seed.
 #[cfg(not(feature = "std"))]
 fn fresh_seed() -> u64 {
-    0x5EED_0F_F0CC_ACC1A
+    0x05EE_D0FF_0CCA_CC1A
 }
 
 /// The setters and trait impls every schedule shares, with examples for the type at hand.

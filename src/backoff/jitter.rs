@@ -123,7 +123,8 @@ impl Proportion {
         if !(p > 0.0 && p <= 1.0) {
             return Err(Invalid::Proportion(p));
         }
-        let millionths = (p * f64::from(MILLION)).round() as u32;
+        // Rounded half up (`f64::round` is not in `core`); `p` is positive here.
+        let millionths = (p * f64::from(MILLION) + 0.5) as u32;
         if millionths == 0 { Err(Invalid::Proportion(p)) } else { Ok(Proportion(millionths)) }
     }
 

@@ -35,6 +35,8 @@ mod jitter;
 mod math;
 mod packed;
 mod schedule;
+#[cfg(feature = "serde")]
+mod serde;
 #[cfg(feature = "std")]
 mod text;
 

@@ -12,7 +12,8 @@ use super::{Exponential, Fibonacci, Fixed};
 ///
 /// It is a schedule itself (an `Iterator` of the inner schedule's delays, fused, with its
 /// `size_hint` and `nth`), prints as the inner schedule does, and parses the text form of
-/// any of the three.
+/// any of the three. With the `serde` feature it, like each schedule, is `Serialize` and
+/// `Deserialize` as that text: `retry = "exponential(initial=100ms, max_retries=5)"`.
 ///
 /// ```
 /// # #[cfg(feature = "std")] fn main() -> Result<(), persevere::ParseError> {
