@@ -136,3 +136,12 @@ fn errors_point_at_the_bad_token() {
     let inner = "fixed(delay=1x)".parse::<Fixed>().unwrap_err();
     assert_eq!("fixed(delay=1x)".parse::<Schedule>().unwrap_err(), inner);
 }
+
+/// One word for the tag beside the largest schedule, and nothing more.
+#[test]
+fn schedule_stays_small() {
+    use std::mem::size_of;
+    let largest = size_of::<Exponential>().max(size_of::<Fibonacci>()).max(size_of::<Fixed>());
+    assert!(size_of::<Schedule>() <= largest + 4, "Schedule: {} bytes", size_of::<Schedule>());
+    assert!(size_of::<Schedule>() <= 124, "Schedule: {} bytes", size_of::<Schedule>());
+}
