@@ -72,7 +72,7 @@ pub mod supervise;
 
 #[cfg(feature = "std")]
 pub use backoff::ParseError;
-pub use backoff::{Exponential, Fibonacci, Fixed, Jitter};
+pub use backoff::{Exponential, Fibonacci, Fixed, Jitter, Proportion, Schedule};
 #[cfg(feature = "std")]
 pub use policy::Policy;
 #[cfg(feature = "std")]

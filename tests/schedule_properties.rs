@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use persevere::{Exponential, Fibonacci, Fixed, Jitter};
+use persevere::{Exponential, Fibonacci, Fixed, Jitter, Proportion};
 use proptest::prelude::*;
 
 #[path = "support/any_schedule.rs"]
@@ -132,6 +132,9 @@ fn jitter() -> impl Strategy<Value = Jitter> {
         Just(Jitter::Full),
         Just(Jitter::Equal),
         Just(Jitter::Decorrelated),
+        Just(Jitter::proportional(1.0)),
+        Just(Jitter::proportional(0.000001)),
+        (1u32..=1_000_000).prop_map(|m| Jitter::Proportional(Proportion::from_millionths(m))),
     ]
 }
 
@@ -283,7 +286,9 @@ proptest! {
     }
 
     /// Full and Equal jitter draw below the unjittered step (Equal from its upper half);
-    /// Decorrelated draws from [initial, min(cap, 3 * previous)].
+    /// Decorrelated draws from [initial, min(cap, 3 * previous)]; Proportional from
+    /// [s (1 - p), min(cap, s (1 + p))], exactly below u64::MAX nanoseconds and within float
+    /// rounding (a part in 2^40) above.
     #[test]
     fn jitter_stays_in_its_band(settings in settings()) {
         let steps = settings.steps();
@@ -301,6 +306,16 @@ proptest! {
                     prop_assert!(
                         settings.initial <= d && d <= high,
                         "step {}: {:?} outside [{:?}, {:?}]", k, d, settings.initial, high
+                    );
+                }
+                Jitter::Proportional(p) => {
+                    let (dn, sn, m) = (d.as_nanos(), s.as_nanos(), u128::from(p.millionths()));
+                    let slack = if sn < u128::from(u64::MAX) { 0 } else { sn >> 40 };
+                    prop_assert!(d <= settings.cap(), "step {}: {:?} above the cap", k, d);
+                    prop_assert!(
+                        dn * 1_000_000 + slack * 1_000_000 >= sn * (1_000_000 - m)
+                            && dn * 1_000_000 <= sn * (1_000_000 + m) + slack * 1_000_000,
+                        "step {}: {:?} outside the {} band of {:?}", k, d, p, s
                     );
                 }
             }

@@ -10,14 +10,17 @@ use std::iter::FusedIterator;
 use std::time::Duration;
 
 use persevere::backoff::DEFAULT_MAX_RETRIES;
-use persevere::{Exponential, Fibonacci, Fixed, Jitter, ParseError};
+use persevere::{Exponential, Fibonacci, Fixed, Jitter, ParseError, Proportion};
 
 #[path = "support/any_schedule.rs"]
 mod any_schedule;
 use any_schedule::Any;
 
-const JITTERS: [Jitter; 4] = [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated];
-const RANDOM: [Jitter; 3] = [Jitter::Full, Jitter::Equal, Jitter::Decorrelated];
+/// ±10%.
+const TENTH: Jitter = Jitter::Proportional(Proportion::from_millionths(100_000));
+const JITTERS: [Jitter; 5] =
+    [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated, TENTH];
+const RANDOM: [Jitter; 4] = [Jitter::Full, Jitter::Equal, Jitter::Decorrelated, TENTH];
 
 fn ns(n: u64) -> Duration {
     Duration::from_nanos(n)
@@ -1185,6 +1188,26 @@ fn edge_settings_are_accepted() {
     let _ = Fixed::new(Duration::ZERO).max_delay(Duration::ZERO);
 }
 
+/// Fractions of a unit read exactly whenever they are whole nanoseconds, in any unit.
+#[test]
+fn fractions_that_are_whole_nanoseconds_parse_exactly() {
+    let e: Exponential = "exponential(initial=0.000000000005h)".parse().unwrap();
+    assert_eq!(e.clone().next(), Some(ns(18)));
+    assert_eq!(e.to_string(), "exponential(initial=18ns, factor=2, max_retries=3)");
+    let f: Fixed = "fixed(delay=0.00000000005m, max_delay=0.0000000001h)".parse().unwrap();
+    assert_eq!(f.collect::<Vec<_>>(), [ns(3); 3]);
+    let f: Fibonacci = "fibonacci(initial=1.000000001s)".parse().unwrap();
+    assert_eq!(f.clone().next(), Some(Duration::new(1, 1)));
+    type E = Exponential;
+    parse_fails::<E>(
+        "exponential(initial=0.0000000000001h)",
+        20,
+        "0.0000000000001h",
+        "finer than a nanosecond",
+    );
+    parse_fails::<E>("exponential(initial=0.0005us)", 20, "0.0005us", "finer than a nanosecond");
+}
+
 // ---------------------------------------------------------------------------------------
 // Parse errors
 
@@ -1387,4 +1410,265 @@ fn display_and_from_str_round_trip() {
             assert_eq!(a, b, "{text}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Debug
+
+/// `Debug` prints the settings `Display` prints, in struct form, and no internals: not the
+/// packed fields, the progress or the random state.
+#[test]
+fn debug_prints_the_settings() {
+    let e = Exponential::new(ms(100)).factor(1.5).max_delay(secs(5)).jitter(Jitter::Full).seed(7);
+    assert_eq!(
+        format!("{e:?}"),
+        "Exponential { initial: 100ms, factor: 1.5, max_delay: Some(5s), max_retries: 3, \
+         max_total_delay: None, jitter: Full, seed: Some(7) }"
+    );
+    let f = Fixed::new(secs(1)).forever().max_total_delay(secs(10));
+    assert_eq!(
+        format!("{f:?}"),
+        "Fixed { delay: 1s, max_delay: None, max_retries: forever, \
+         max_total_delay: Some(10s), jitter: None, seed: None }"
+    );
+    let mut b = Fibonacci::new(ms(10)).max_retries(6);
+    let before = format!("{b:?}");
+    assert_eq!(
+        before,
+        "Fibonacci { initial: 10ms, max_delay: None, max_retries: 6, \
+         max_total_delay: None, jitter: None, seed: None }"
+    );
+    // Progress is not a setting: a schedule halfway through prints the same.
+    b.nth(3);
+    assert_eq!(format!("{b:?}"), before);
+    // An unseeded jittered schedule prints no drawn seed, so its clones print the same.
+    let j = Fixed::new(ms(1)).jitter(Jitter::Equal);
+    assert_eq!(format!("{j:?}"), format!("{:?}", j.clone()));
+    assert!(!format!("{j:#?}").contains("Span") && !format!("{j:?}").contains("flags"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Proportional jitter
+
+/// Whether `d` is in `[s (1 - p), min(cap, s (1 + p))]`, for `p` in millionths, exactly.
+fn in_proportional_band(d: Duration, s: Duration, millionths: u32, cap: Duration) -> bool {
+    let (d, s, m) = (d.as_nanos(), s.as_nanos(), u128::from(millionths));
+    d * 1_000_000 >= s * (1_000_000 - m)
+        && d * 1_000_000 <= s * (1_000_000 + m)
+        && d <= cap.as_nanos()
+}
+
+#[test]
+fn proportional_jitter_stays_in_its_band() {
+    let cap = secs(3);
+    for millionths in [1, 1_000, 100_000, 333_333, 500_000, 999_999, 1_000_000] {
+        let jitter = Jitter::Proportional(Proportion::from_millionths(millionths));
+        for base in Any::all(ms(7)) {
+            let base = base.with(|s| s.max_delay(cap).forever());
+            let steps: Vec<_> = base.clone().take(40).collect();
+            for seed in 0..50 {
+                let delays = base.clone().with(|s| s.jitter(jitter).seed(seed)).take(40);
+                for (k, (d, &s)) in delays.zip(&steps).enumerate() {
+                    assert!(
+                        in_proportional_band(d, s, millionths, cap),
+                        "{jitter} step {k}: {d:?} outside the band of {s:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn proportional_jitter_is_uniform_around_the_step() {
+    let step = secs(1);
+    let xs: Vec<f64> = Fixed::new(step)
+        .forever()
+        .jitter(Jitter::proportional(0.2))
+        .seed(0x9A0)
+        .take(10_000)
+        // [0.8, 1.2] onto [0, 1].
+        .map(|d| (d.as_secs_f64() / step.as_secs_f64() - 0.8) / 0.4)
+        .collect();
+    assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
+    let m = mean(&xs);
+    assert!((m - 0.5).abs() < 0.015, "mean {m}");
+    let d = ks_uniform(xs.clone());
+    assert!(d < 0.03, "KS distance {d}");
+    for count in buckets(&xs) {
+        assert!((850..=1150).contains(&count), "{:?}", buckets(&xs));
+    }
+}
+
+#[test]
+fn proportional_jitter_caps_the_range_not_the_draw() {
+    // At the cap the range is [0.5 cap, cap]: uniform there, no pile-up on the cap itself.
+    let cap = secs(1);
+    let delays: Vec<_> = Exponential::new(secs(1))
+        .max_delay(cap)
+        .forever()
+        .jitter(Jitter::proportional(0.5))
+        .seed(0xCA9)
+        .take(10_000)
+        .collect();
+    assert!(delays.iter().all(|&d| d <= cap && d >= cap / 2));
+    let at_cap = delays.iter().filter(|&&d| d == cap).count();
+    assert!(at_cap <= 2, "{at_cap} delays sit on the cap");
+    let xs: Vec<f64> = delays.iter().map(|d| (d.as_secs_f64() - 0.5) * 2.0).collect();
+    let d = ks_uniform(xs);
+    assert!(d < 0.03, "KS distance {d}");
+    // Below the cap the range reaches above the step, up to the cap.
+    let near = Fixed::new(ms(900)).max_delay(cap).forever().jitter(Jitter::proportional(0.5));
+    let near: Vec<_> = near.seed(3).take(10_000).collect();
+    assert!(near.iter().all(|&d| d >= ms(450) && d <= cap));
+    assert!(near.iter().any(|&d| d > ms(990)), "the range does not reach the cap");
+    // The mean is the step's when the cap is out of reach.
+    let free = Fixed::new(secs(1)).forever().jitter(Jitter::proportional(1.0)).seed(5);
+    let m = mean(&free.take(10_000).map(|d| d.as_secs_f64()).collect::<Vec<_>>());
+    assert!((m - 1.0).abs() < 0.03, "mean {m}");
+}
+
+#[test]
+fn proportional_jitter_extremes_saturate() {
+    for initial in [Duration::ZERO, ns(1), ns(3), Duration::from_nanos(u64::MAX), Duration::MAX] {
+        for jitter in [Jitter::proportional(1.0), Jitter::proportional(0.000001)] {
+            let s = Exponential::new(initial).forever().jitter(jitter).seed(9);
+            for d in s.take(70) {
+                assert!(d <= Duration::MAX);
+            }
+            let capped = Fixed::new(initial).max_delay(Duration::MAX).jitter(jitter).seed(1);
+            assert_eq!(capped.count(), 3);
+        }
+    }
+    // A zero step has an empty range: zero.
+    let zero = Fixed::new(Duration::ZERO).jitter(Jitter::proportional(0.5)).seed(1);
+    assert!(zero.into_iter().all(|d| d.is_zero()));
+    // A whole step either way of Duration::MAX stays within it.
+    let huge = Fixed::new(Duration::MAX / 2).forever().jitter(Jitter::proportional(1.0)).seed(2);
+    assert!(huge.take(100).all(|d| d <= Duration::MAX));
+}
+
+#[test]
+fn proportional_jitter_is_reproducible_and_clones_like_the_others() {
+    let make = || Exponential::new(ms(10)).forever().jitter(Jitter::proportional(0.3));
+    let a: Vec<_> = make().seed(11).take(30).collect();
+    let b: Vec<_> = make().seed(11).take(30).collect();
+    assert_eq!(a, b);
+    let c: Vec<_> = make().seed(12).take(30).collect();
+    assert_ne!(a, c);
+    // Unseeded: each clone draws its own stream; seeded: a clone repeats it.
+    let unseeded = make();
+    let x: Vec<_> = unseeded.clone().take(30).collect();
+    let y: Vec<_> = unseeded.clone().take(30).collect();
+    assert_ne!(x, y);
+    let mut seeded = make().seed(4);
+    seeded.next();
+    let copy = seeded.clone();
+    assert_eq!(seeded.take(29).collect::<Vec<_>>(), copy.take(29).collect::<Vec<_>>());
+}
+
+#[test]
+fn proportional_jitter_worst_case_covers_its_top() {
+    let s = Fixed::new(secs(1)).max_retries(10).jitter(Jitter::proportional(0.5)).seed(1);
+    assert_eq!(s.worst_case_total(), ms(15_000));
+    let capped = Fixed::new(secs(1)).max_delay(ms(1200)).max_retries(10);
+    let capped = capped.jitter(Jitter::proportional(0.5));
+    assert_eq!(capped.worst_case_total(), ms(12_000));
+    for seed in 0..100 {
+        let e = Exponential::new(ms(5)).max_delay(secs(2)).max_retries(12);
+        let e = e.jitter(Jitter::proportional(0.9)).seed(seed);
+        assert!(e.clone().sum::<Duration>() <= e.worst_case_total());
+    }
+}
+
+#[test]
+fn proportional_jitter_text_round_trips() {
+    for (p, text) in [(0.1, "0.1"), (1.0, "1"), (0.000001, "0.000001"), (0.25, "0.25")] {
+        let jitter = Jitter::proportional(p);
+        assert_eq!(jitter.to_string(), format!("proportional({text})"));
+        let e = Exponential::new(ms(100)).max_retries(5).jitter(jitter).seed(3);
+        let printed = e.to_string();
+        assert_eq!(
+            printed,
+            format!(
+                "exponential(initial=100ms, factor=2, max_retries=5, jitter=proportional({text}), seed=3)"
+            )
+        );
+        let back: Exponential = printed.parse().unwrap();
+        assert_eq!(back, e);
+        assert_eq!(back.collect::<Vec<_>>(), e.collect::<Vec<_>>());
+    }
+    let spaced: Fixed = "fixed(delay=1s, jitter=proportional( 0.5 ))".parse().unwrap();
+    assert_eq!(spaced.to_string(), "fixed(delay=1s, max_retries=3, jitter=proportional(0.5))");
+    let rounded: Fibonacci =
+        "fibonacci(initial=1s, jitter=proportional(0.1234567))".parse().unwrap();
+    assert!(rounded.to_string().contains("proportional(0.123457)"), "{rounded}");
+    assert_eq!(format!("{:?}", Jitter::proportional(0.1)), "Proportional(0.1)");
+}
+
+#[test]
+fn proportional_jitter_parse_errors_name_the_value() {
+    type E = Exponential;
+    let head = "exponential(initial=1s, jitter=proportional(";
+    let at = head.len();
+    for bad in ["0", "-0.1", "1.5", "NaN", "inf", "0.0000001"] {
+        parse_fails::<E>(
+            &format!("{head}{bad}))"),
+            at,
+            bad,
+            &format!("invalid jitter proportion {}", bad.parse::<f64>().unwrap()),
+        );
+    }
+    parse_fails::<E>(&format!("{head}lots))"), at, "lots", "invalid jitter proportion");
+    parse_fails::<E>(&format!("{head} 2 ))"), at + 1, "2", "invalid jitter proportion 2");
+    parse_fails::<E>(
+        "exponential(initial=1s, jitter=proportional)",
+        31,
+        "proportional",
+        "proportional(p)",
+    );
+    parse_fails::<E>(
+        "exponential(initial=1s, jitter=proportional(0.1)",
+        31,
+        "proportional(0.1",
+        "proportional(p)",
+    );
+}
+
+#[test]
+#[should_panic(expected = "invalid jitter proportion NaN")]
+fn a_nan_proportion_is_refused() {
+    let _ = Jitter::proportional(f64::NAN);
+}
+
+#[test]
+#[should_panic(expected = "invalid jitter proportion 0:")]
+fn a_zero_proportion_is_refused() {
+    let _ = Fixed::new(ms(1)).jitter(Jitter::proportional(0.0));
+}
+
+#[test]
+#[should_panic(expected = "invalid jitter proportion 1.01")]
+fn a_proportion_above_one_is_refused() {
+    let _ = Proportion::new(1.01);
+}
+
+#[test]
+#[should_panic(expected = "invalid jitter proportion -0.5")]
+fn a_negative_proportion_is_refused() {
+    let _ = Jitter::proportional(-0.5);
+}
+
+#[test]
+#[should_panic(expected = "invalid proportion")]
+fn too_many_millionths_are_refused() {
+    let _ = Proportion::from_millionths(1_000_001);
+}
+
+#[test]
+fn proportional_jitter_keeps_jitter_small() {
+    assert_eq!(std::mem::size_of::<Jitter>(), 8);
+    assert_eq!(Proportion::new(0.1).millionths(), 100_000);
+    assert_eq!(Proportion::new(0.0000014).millionths(), 1);
+    assert_eq!(Proportion::ONE.get(), 1.0);
 }

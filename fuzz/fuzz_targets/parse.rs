@@ -9,7 +9,7 @@ use std::fmt::{Debug, Display};
 use std::str::FromStr;
 
 use libfuzzer_sys::fuzz_target;
-use persevere::{Exponential, Fibonacci, Fixed, ParseError};
+use persevere::{Exponential, Fibonacci, Fixed, ParseError, Schedule};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     round_trip::<Exponential>(text);
     round_trip::<Fixed>(text);
     round_trip::<Fibonacci>(text);
+    round_trip::<Schedule>(text);
 });
 
 fn round_trip<S>(text: &str)

@@ -16,7 +16,7 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use persevere::backoff::DEFAULT_MAX_RETRIES;
-use persevere::{Exponential, Fibonacci, Fixed, Jitter, ParseError};
+use persevere::{Exponential, Fibonacci, Fixed, Jitter, ParseError, Proportion};
 
 /// The most steps one input iterates.
 const MAX_STEPS: u16 = 2_000;
@@ -83,6 +83,8 @@ enum JitterIn {
     Full,
     Equal,
     Decorrelated,
+    /// Millionths, taken modulo a million, plus one.
+    Proportional(u32),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -199,6 +201,9 @@ fn check<S: Schedule>(base: S, law: Law, s: &Settings) {
         JitterIn::Full => Jitter::Full,
         JitterIn::Equal => Jitter::Equal,
         JitterIn::Decorrelated => Jitter::Decorrelated,
+        JitterIn::Proportional(m) => {
+            Jitter::Proportional(Proportion::from_millionths(1 + m % 1_000_000))
+        }
     };
     let total = s.total.map(Dur::get);
 
@@ -315,6 +320,20 @@ fn check<S: Schedule>(base: S, law: Law, s: &Settings) {
                 let high = 3.0 * (last + 1.0) * (1.0 + 1e-12);
                 assert!(delay.as_nanos() as f64 <= high, "decorrelated {delay:?} after {last} ns");
             }
+            Jitter::Proportional(p) => {
+                // [s (1 - p), min(cap, s (1 + p))]: exact below u64::MAX nanoseconds, within
+                // float rounding (a part in 2^40) above.
+                let (d, st, m) = (delay.as_nanos(), step.as_nanos(), u128::from(p.millionths()));
+                let slack = if st < u128::from(u64::MAX) { 0 } else { (st >> 40) * 1_000_000 };
+                assert!(
+                    d * 1_000_000 + slack >= st * (1_000_000 - m),
+                    "proportional({p}) {delay:?} below the band of {step:?}"
+                );
+                assert!(
+                    d * 1_000_000 <= st * (1_000_000 + m) + slack,
+                    "proportional({p}) {delay:?} above the band of {step:?}"
+                );
+            }
         }
         if count == probe {
             // What is left can add at most what the whole schedule could, minus what came.
@@ -375,7 +394,8 @@ fn constant_worst(
         // Every step, and every decorrelated draw from `[0, 3 * 0]`, is zero.
         return Some(Duration::ZERO);
     }
-    if !constant || jitter == Jitter::Decorrelated {
+    if !constant || matches!(jitter, Jitter::Decorrelated | Jitter::Proportional(_)) {
+        // Proportional jitter's top is `min(cap, initial (1 + p))`, which needs the cap.
         return None;
     }
     let step = initial.as_nanos();

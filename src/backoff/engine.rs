@@ -6,7 +6,7 @@
 use core::fmt::Debug;
 use core::time::Duration;
 
-use super::jitter::{self, Jitter};
+use super::jitter::{self, Jitter, Kind};
 use super::math::{from_nanos_u128, nanos_u64, scale};
 use super::packed::{Span, Word};
 
@@ -41,6 +41,8 @@ const TOTAL: u8 = 2;
 const SEEDED: u8 = 4;
 /// The total limit refused a delay: the schedule has ended, whatever its count says.
 const ENDED: u8 = 8;
+/// The flags proper; the high nibble holds bits 16 to 19 of a proportion's millionths.
+const FLAGS: u8 = 15;
 
 /// Past this many growing steps, [`Engine::worst_case_total`] stops summing exactly and
 /// bounds the rest by the cap, so that it stays fast for factors barely above one.
@@ -107,8 +109,12 @@ pub(crate) struct Engine<G> {
     /// random stream. Wraps without a count limit, after 2^32 draws (the stream then
     /// repeats). Zero for plain schedules, whose count is in `left`.
     drawn: u32,
-    jitter: Jitter,
+    /// The jitter's kind; a proportional jitter's millionths are in `millionths` (low 16
+    /// bits) and the high nibble of `flags` (the 4 bits above), 0 for the other kinds: three
+    /// bytes where a `u32` would round `Fixed` up by four.
+    jitter: Kind,
     flags: u8,
+    millionths: u16,
 }
 
 /// The step between the states of successive draws: the increment of fastrand's wyrand,
@@ -130,8 +136,9 @@ impl<G: Growth> Engine<G> {
             max_retries: DEFAULT_MAX_RETRIES,
             left: DEFAULT_MAX_RETRIES,
             drawn: 0,
-            jitter: Jitter::None,
+            jitter: Kind::None,
             flags: 0,
+            millionths: 0,
         }
     }
 
@@ -152,9 +159,14 @@ impl<G: Growth> Engine<G> {
         if self.flags & TOTAL != 0 { Some(self.max_total.get()) } else { None }
     }
 
-    #[cfg(feature = "std")]
     pub(crate) fn jitter(&self) -> Jitter {
-        self.jitter
+        Jitter::from_parts(self.jitter, self.proportion())
+    }
+
+    /// A proportional jitter's millionths, 0 for the other kinds.
+    #[inline(always)]
+    fn proportion(&self) -> u32 {
+        u32::from(self.flags >> 4) << 16 | u32::from(self.millionths)
     }
 
     /// The seed the user gave, if any.
@@ -200,7 +212,7 @@ impl<G: Growth> Engine<G> {
     /// No jitter and no total limit: every delay is the growth law's step.
     #[inline(always)]
     fn plain(&self) -> bool {
-        self.jitter == Jitter::None && self.flags & TOTAL == 0
+        self.jitter == Kind::None && self.flags & TOTAL == 0
     }
 
     /// Delays drawn since the count was set, from whichever field holds it.
@@ -252,9 +264,13 @@ impl<G: Growth> Engine<G> {
     #[inline]
     pub(crate) fn set_jitter(&mut self, jitter: Jitter) {
         let drawn = self.drawn();
-        self.jitter = jitter;
+        self.jitter = jitter.kind();
+        // At most 1,000,000, 20 bits: the low 16 here, the rest in the flags' high nibble.
+        let millionths = jitter.millionths();
+        self.millionths = millionths as u16;
+        self.flags = (self.flags & FLAGS) | ((millionths >> 16) as u8) << 4;
         self.count_from(drawn);
-        if jitter != Jitter::None && self.flags & SEEDED == 0 {
+        if self.jitter != Kind::None && self.flags & SEEDED == 0 {
             self.seed = Word::new(fresh_seed());
         }
     }
@@ -327,10 +343,14 @@ impl<G: Growth> Engine<G> {
         let mut rng = self.rng();
         self.drawn = self.drawn.wrapping_add(1);
         let delay = match self.jitter {
-            Jitter::None => self.growth.next_step(&self.cap),
-            Jitter::Full => jitter::full(self.growth.next_nanos(&self.cap), &mut rng),
-            Jitter::Equal => jitter::equal(self.growth.next_nanos(&self.cap), &mut rng),
-            Jitter::Decorrelated => self.next_decorrelated(&mut rng),
+            Kind::None => self.growth.next_step(&self.cap),
+            Kind::Full => jitter::full(self.growth.next_nanos(&self.cap), &mut rng),
+            Kind::Equal => jitter::equal(self.growth.next_nanos(&self.cap), &mut rng),
+            Kind::Decorrelated => self.next_decorrelated(&mut rng),
+            Kind::Proportional => {
+                let step = self.growth.next_nanos(&self.cap);
+                jitter::proportional(step, self.proportion(), &self.cap, &mut rng)
+            }
         };
         if self.flags & TOTAL != 0 {
             match self.total_left.get().checked_sub(delay) {
@@ -369,7 +389,7 @@ impl<G: Growth> Engine<G> {
     /// however it is walked.
     pub(crate) fn nth(&mut self, mut n: usize) -> Option<Duration> {
         while n > 0 && self.remaining() != Some(0) {
-            if self.jitter == Jitter::None && self.growth.settled() {
+            if self.jitter == Kind::None && self.growth.settled() {
                 n -= self.skip_settled(n);
                 if n == 0 {
                     break;
@@ -427,7 +447,7 @@ impl<G: Growth> Engine<G> {
         let mut left = self.total_left();
         // An unjittered schedule stops before the step that would overflow the limit; a
         // jittered one can get arbitrarily close to the limit, so it is bounded by it.
-        let exact = self.jitter == Jitter::None;
+        let exact = self.jitter == Kind::None;
         let mut counted = 0u32;
         while remaining != Some(0) {
             let step = steps.next(&self.cap);
@@ -470,19 +490,30 @@ impl<G: Growth> Engine<G> {
 }
 
 /// The largest step each draw could take: the unjittered step for Full and Equal jitter,
-/// and three times the previous one for Decorrelated.
+/// `s_k (1 + p)` for Proportional, and three times the previous one for Decorrelated.
 enum WorstSteps<G> {
     Growth(G),
-    Tripling { previous: Duration, at_cap: bool },
+    /// Proportional jitter's top: `min(cap, s_k (1 + p))`.
+    Widened {
+        growth: G,
+        millionths: u32,
+    },
+    Tripling {
+        previous: Duration,
+        at_cap: bool,
+    },
 }
 
 impl<G: Growth> WorstSteps<G> {
     fn new(engine: &Engine<G>) -> Self {
         match engine.jitter {
-            Jitter::Decorrelated => WorstSteps::Tripling {
+            Kind::Decorrelated => WorstSteps::Tripling {
                 previous: engine.previous().max(engine.growth.initial()),
                 at_cap: false,
             },
+            Kind::Proportional => {
+                WorstSteps::Widened { growth: engine.growth, millionths: engine.proportion() }
+            }
             _ => WorstSteps::Growth(engine.growth),
         }
     }
@@ -490,6 +521,12 @@ impl<G: Growth> WorstSteps<G> {
     fn next(&mut self, cap: &Span) -> Duration {
         match self {
             WorstSteps::Growth(g) => g.next_step(cap),
+            WorstSteps::Widened { growth, millionths } => {
+                // `s (1 + p)` in whole nanoseconds: below 2^95 * 2, no overflow.
+                let step = growth.next_step(cap).as_nanos();
+                let m = u128::from(jitter::MILLION);
+                from_nanos_u128(step * (m + u128::from(*millionths)) / m).min(cap.get())
+            }
             WorstSteps::Tripling { previous, at_cap } => {
                 let cap = cap.get();
                 let step = scale(*previous, 3.0).min(cap);
@@ -502,7 +539,7 @@ impl<G: Growth> WorstSteps<G> {
 
     fn settled(&self) -> bool {
         match self {
-            WorstSteps::Growth(g) => g.settled(),
+            WorstSteps::Growth(g) | WorstSteps::Widened { growth: g, .. } => g.settled(),
             WorstSteps::Tripling { at_cap, .. } => *at_cap,
         }
     }
@@ -516,7 +553,7 @@ impl<G: Copy> Engine<G> {
     #[inline]
     pub(crate) fn clone_schedule(&self) -> Self {
         let mut clone = *self;
-        if self.flags & SEEDED == 0 && self.jitter != Jitter::None {
+        if self.flags & SEEDED == 0 && self.jitter != Kind::None {
             clone.seed = Word::new(fresh_seed());
         }
         clone
@@ -531,7 +568,7 @@ impl<G: Growth> PartialEq for Engine<G> {
             && self.cap == other.cap
             && self.max_retries() == other.max_retries()
             && self.max_total() == other.max_total()
-            && self.jitter == other.jitter
+            && self.jitter() == other.jitter()
             && self.seed() == other.seed()
             && self.remaining() == other.remaining()
             && self.total_left() == other.total_left()
@@ -546,11 +583,31 @@ impl<G: Growth> Debug for Engine<G> {
             .field("cap", &self.cap)
             .field("max_retries", &self.max_retries())
             .field("max_total", &self.max_total())
-            .field("jitter", &self.jitter)
+            .field("jitter", &self.jitter())
             .field("seed", &self.seed())
             .field("remaining", &self.remaining())
             .field("total_left", &self.total_left())
             .field("previous", &self.previous())
+            .finish()
+    }
+}
+
+impl<G: Growth> Engine<G> {
+    /// The shared settings of a schedule's `Debug`, after its own: `max_delay` and
+    /// `max_total_delay` are `None` when not set, `max_retries` is `forever` or a number.
+    pub(crate) fn debug_settings(
+        &self,
+        d: &mut core::fmt::DebugStruct<'_, '_>,
+    ) -> core::fmt::Result {
+        let cap = self.cap.get();
+        d.field("max_delay", &(cap != Duration::MAX).then_some(cap));
+        match self.max_retries() {
+            Some(n) => d.field("max_retries", &n),
+            None => d.field("max_retries", &format_args!("forever")),
+        };
+        d.field("max_total_delay", &self.max_total())
+            .field("jitter", &self.jitter())
+            .field("seed", &self.seed())
             .finish()
     }
 }
@@ -564,7 +621,7 @@ fn fresh_seed() -> u64 {
 /// Without `std` there is no entropy to draw from: the docs ask for an explicit seed.
 #[cfg(not(feature = "std"))]
 fn fresh_seed() -> u64 {
-    0x5EED_0F_F0CC_ACC1A
+    0x05EE_D0FF_0CCA_CC1A
 }
 
 /// The setters and trait impls every schedule shares, with examples for the type at hand.
@@ -689,8 +746,8 @@ macro_rules! schedule_api {
             }
 
             /// The largest sum of delays the rest of this schedule could yield, for sizing
-            /// timeouts: the unjittered sum, or with decorrelated jitter the sum of its
-            /// largest draws, within `max_total_delay`. Saturates at `Duration::MAX` (an
+            /// timeouts: the unjittered sum, or with decorrelated or proportional jitter the
+            /// sum of its largest draws, within `max_total_delay`. Saturates at `Duration::MAX` (an
             /// unbounded schedule with non-zero delays).
             ///
             /// ```

@@ -25,7 +25,7 @@ use super::packed::{Span, Word};
 /// let delays: Vec<_> = Exponential::new(ms(100)).factor(3.0).max_delay(ms(1000)).max_retries(4).collect();
 /// assert_eq!(delays, [ms(100), ms(300), ms(900), ms(1000)]);
 /// ```
-#[derive(Debug, PartialEq)]
+#[derive(PartialEq)]
 pub struct Exponential {
     pub(crate) engine: Engine<Law>,
 }
@@ -316,3 +316,14 @@ impl Exponential {
 }
 
 super::engine::schedule_api!(Exponential, "Exponential::new(Duration::from_millis(100))");
+
+/// Prints the settings, as `Display` does, in struct form; not the progress or the random
+/// state.
+impl core::fmt::Debug for Exponential {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut d = f.debug_struct("Exponential");
+        d.field("initial", &self.engine.growth.initial())
+            .field("factor", &self.engine.growth.factor());
+        self.engine.debug_settings(&mut d)
+    }
+}

@@ -23,7 +23,7 @@ use super::packed::{Span, Word};
 /// let delays: Vec<_> = Fibonacci::new(ms(10)).max_retries(6).collect();
 /// assert_eq!(delays, [ms(10), ms(10), ms(20), ms(30), ms(50), ms(80)]);
 /// ```
-#[derive(Debug, PartialEq)]
+#[derive(PartialEq)]
 pub struct Fibonacci {
     pub(crate) engine: Engine<Law>,
 }
@@ -163,3 +163,13 @@ impl Fibonacci {
 }
 
 super::engine::schedule_api!(Fibonacci, "Fibonacci::new(Duration::from_millis(100))");
+
+/// Prints the settings, as `Display` does, in struct form; not the progress or the random
+/// state.
+impl core::fmt::Debug for Fibonacci {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut d = f.debug_struct("Fibonacci");
+        d.field("initial", &self.engine.growth.initial());
+        self.engine.debug_settings(&mut d)
+    }
+}

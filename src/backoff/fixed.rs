@@ -19,7 +19,7 @@ use super::packed::Span;
 /// let delays: Vec<_> = Fixed::new(Duration::from_secs(1)).max_retries(2).collect();
 /// assert_eq!(delays, [Duration::from_secs(1); 2]);
 /// ```
-#[derive(Debug, PartialEq)]
+#[derive(PartialEq)]
 pub struct Fixed {
     pub(crate) engine: Engine<Law>,
 }
@@ -59,3 +59,13 @@ impl Fixed {
 }
 
 super::engine::schedule_api!(Fixed, "Fixed::new(Duration::from_millis(100))");
+
+/// Prints the settings, as `Display` does, in struct form; not the progress or the random
+/// state.
+impl core::fmt::Debug for Fixed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut d = f.debug_struct("Fixed");
+        d.field("delay", &self.engine.growth.initial());
+        self.engine.debug_settings(&mut d)
+    }
+}

@@ -34,6 +34,9 @@ mod fixed;
 mod jitter;
 mod math;
 mod packed;
+mod schedule;
+#[cfg(feature = "serde")]
+mod serde;
 #[cfg(feature = "std")]
 mod text;
 
@@ -41,7 +44,8 @@ pub use engine::DEFAULT_MAX_RETRIES;
 pub use exponential::Exponential;
 pub use fibonacci::Fibonacci;
 pub use fixed::Fixed;
-pub use jitter::Jitter;
+pub use jitter::{Jitter, Proportion};
+pub use schedule::Schedule;
 #[cfg(feature = "std")]
 pub use text::ParseError;
 
@@ -50,6 +54,7 @@ pub use text::ParseError;
 pub(crate) enum Invalid {
     Factor(f64),
     CapBelowInitial { cap: Duration, initial: Duration },
+    Proportion(f64),
 }
 
 /// Panics with the message of a setting a setter refused. Out of line, so that the setters
@@ -75,6 +80,11 @@ impl fmt::Display for Invalid {
             Invalid::Factor(x) => {
                 write!(f, "invalid factor {x}: expected a finite number of at least 1")
             }
+            Invalid::Proportion(x) => write!(
+                f,
+                "invalid jitter proportion {x}: expected a fraction above 0 and at most 1 \
+                 that is at least 0.000001 once rounded to millionths"
+            ),
             Invalid::CapBelowInitial { cap, initial } => {
                 write!(f, "invalid max_delay {cap:?}: it is below the initial delay {initial:?}")
             }

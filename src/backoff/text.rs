@@ -11,7 +11,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use super::engine::{Engine, Growth};
-use super::{Exponential, Fibonacci, Fixed, Invalid, Jitter};
+use super::{Exponential, Fibonacci, Fixed, Invalid, Jitter, Proportion, Schedule};
 
 /// Why a schedule's text form could not be read, and where.
 ///
@@ -125,12 +125,7 @@ fn apply_common<G: Growth>(
             }
         },
         "max_total_delay" => engine.set_max_total(parse_duration(value)?),
-        "jitter" => {
-            let jitter = Jitter::from_keyword(value.text).ok_or_else(|| {
-                value.error("invalid jitter: expected none, full, equal or decorrelated")
-            })?;
-            engine.set_jitter(jitter);
-        }
+        "jitter" => engine.set_jitter(parse_jitter(value)?),
         "seed" => {
             let seed = value
                 .text
@@ -141,6 +136,26 @@ fn apply_common<G: Growth>(
         _ => return Err(key.error("unknown setting")),
     }
     Ok(())
+}
+
+/// Reads a jitter keyword, or `proportional(p)` with `p` in (0, 1].
+fn parse_jitter(value: Token<'_>) -> Result<Jitter, ParseError> {
+    const PROPORTIONAL: &str = "proportional(";
+    if let Some(jitter) = Jitter::from_keyword(value.text) {
+        return Ok(jitter);
+    }
+    let Some(inner) = value.text.strip_prefix(PROPORTIONAL).and_then(|r| r.strip_suffix(')'))
+    else {
+        return Err(value
+            .error("invalid jitter: expected none, full, equal, decorrelated or proportional(p)"));
+    };
+    let lead = inner.len() - inner.trim_start().len();
+    let p = Token { text: inner.trim(), at: value.at + PROPORTIONAL.len() + lead };
+    let number: f64 = p.text.parse().map_err(|_| {
+        p.error("invalid jitter proportion: expected a number above 0 and at most 1")
+    })?;
+    let proportion = Proportion::checked(number).map_err(|e| p.error(e))?;
+    Ok(Jitter::Proportional(proportion))
 }
 
 /// Reads `name(first=…, …)`: the schedule's first setting, then the rest in any order.
@@ -230,6 +245,21 @@ impl FromStr for Fibonacci {
     }
 }
 
+/// Reads the text form of any of the three schedules, by the name before its settings.
+impl FromStr for Schedule {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let (name, _) = split_call(s)?;
+        match name.text {
+            "exponential" => s.parse().map(Schedule::Exponential),
+            "fixed" => s.parse().map(Schedule::Fixed),
+            "fibonacci" => s.parse().map(Schedule::Fibonacci),
+            _ => Err(name.error("expected `exponential`, `fixed` or `fibonacci`")),
+        }
+    }
+}
+
 /// Writes the settings that differ from the defaults, `max_retries` always.
 fn write_common<G: Growth>(f: &mut fmt::Formatter<'_>, engine: &Engine<G>) -> fmt::Result {
     if engine.cap() != Duration::MAX {
@@ -305,8 +335,9 @@ impl fmt::Display for DurationText {
     }
 }
 
-/// Reads `250ms`, `1.5s`, `2m`, `0.25h`; refuses fractions finer than a nanosecond and
-/// values beyond `Duration::MAX`.
+/// Reads `250ms`, `1.5s`, `2m`, `0.25h`, exactly, in integer arithmetic: any value that is
+/// a whole number of nanoseconds (`0.000000000005h` is 18ns) reads, a true sub-nanosecond
+/// remainder is refused, and so is a value beyond `Duration::MAX`.
 fn parse_duration(t: Token<'_>) -> Result<Duration, ParseError> {
     let bad = |why: &str| t.error(format_args!("invalid duration: {why}"));
     let text = t.text;
@@ -329,17 +360,25 @@ fn parse_duration(t: Token<'_>) -> Result<Duration, ParseError> {
             .ok_or_else(too_big)?;
     }
     nanos = nanos.checked_mul(size).ok_or_else(too_big)?;
-    let mut place = size;
-    for d in frac.bytes() {
-        let digit = u128::from(d - b'0');
-        if place % 10 != 0 {
-            if digit != 0 {
-                return Err(bad("finer than a nanosecond"));
-            }
-            continue;
+    // The fraction is `digits / 10^places` of a unit: exact in nanoseconds when
+    // `digits * size` is a multiple of `10^places`. Trailing zeros change nothing. Once they
+    // are gone the last digit is not 0, so `digits` lacks a factor 2 or a factor 5, and
+    // `10^places` can only divide `digits * size` if `size` has that factor `places` times:
+    // at most 13 times for an hour (3.6e12 = 2^13 * 3^2 * 5^11). More places than that are
+    // finer than a nanosecond, and below it the products fit a u128.
+    let frac = frac.trim_end_matches('0');
+    if !frac.is_empty() {
+        const MAX_PLACES: usize = 20;
+        if frac.len() > MAX_PLACES {
+            return Err(bad("finer than a nanosecond"));
         }
-        place /= 10;
-        nanos = nanos.checked_add(digit * place).ok_or_else(too_big)?;
+        let digits = frac.bytes().fold(0u128, |n, d| n * 10 + u128::from(d - b'0'));
+        let scaled = digits * size;
+        let denominator = 10u128.pow(frac.len() as u32);
+        if scaled % denominator != 0 {
+            return Err(bad("finer than a nanosecond"));
+        }
+        nanos = nanos.checked_add(scaled / denominator).ok_or_else(too_big)?;
     }
     let secs = u64::try_from(nanos / 1_000_000_000).map_err(|_| too_big())?;
     Ok(Duration::new(secs, (nanos % 1_000_000_000) as u32))
@@ -377,6 +416,34 @@ mod tests {
         assert_eq!(dur("0.25h"), Ok(Duration::from_secs(900)));
         assert_eq!(dur(".5ms"), Ok(Duration::from_micros(500)));
         assert_eq!(dur("1.0ns"), Ok(Duration::from_nanos(1)));
+        // Whole numbers of nanoseconds, however they are written.
+        assert_eq!(dur("0.000000000005h"), Ok(Duration::from_nanos(18)));
+        assert_eq!(dur("0.00000000005m"), Ok(Duration::from_nanos(3)));
+        assert_eq!(dur("0.0000000001h"), Ok(Duration::from_nanos(360)));
+        assert_eq!(dur("0.0000000000025h"), Ok(Duration::from_nanos(9)));
+        let one = "1.000000000000000000000000000000000000000000s";
+        assert_eq!(dur(one), Ok(Duration::from_secs(1)));
+        assert_eq!(dur("0.001us"), Ok(Duration::from_nanos(1)));
+        assert_eq!(dur("2.5us"), Ok(Duration::from_nanos(2500)));
+        assert_eq!(dur("1.000000001s"), Ok(Duration::new(1, 1)));
+        for finer in [
+            "1.5ns",
+            "0.0001us",
+            "1.0000000001s",
+            "0.0000000000001h",
+            "0.0000000000000000000000000000001s",
+            "0.00000000000000000000000000000000000000000000000001h",
+        ] {
+            let err = dur(finer).unwrap_err().to_string();
+            assert!(err.ends_with("finer than a nanosecond"), "{finer}: {err}");
+        }
+        // Duration::MAX, written in hours with a fraction, and a nanosecond past it.
+        let max_h = "5124095576030431.0000000000000000001h";
+        assert!(dur(max_h).is_err());
+        assert_eq!(dur("18446744073709551615.999999999s"), Ok(Duration::MAX));
+        assert!(dur("18446744073709551615.9999999999s").is_err());
+        assert!(dur("18446744073709551616s").unwrap_err().to_string().ends_with("too large"));
+        assert!(dur("5124095576030431.5h").unwrap_err().to_string().ends_with("too large"));
         assert_eq!(
             dur("1.5ns").unwrap_err().to_string(),
             "at byte 0, \"1.5ns\": invalid duration: finer than a nanosecond"
