@@ -21,6 +21,9 @@
 //! cap. The `built` rows use 100 ms initial, factor 2, cap 5 s and 8 delays: exponential
 //! reaches the cap at the 7th delay, Fibonacci (2.1 s at the 8th) and fixed never do. They
 //! cover no jitter, full and equal jitter (no decorrelated), with the same `_nearest` rows.
+//! The `exponential/proportional` rows (in both kinds) set persevere's
+//! `Jitter::proportional(0.5)` beside `backoff`'s randomized exponential at its default
+//! randomization factor 0.5: the same formula, s ± 50 %.
 //!
 //! `persevere` rows are built with `max_retries(16)` (8 in `built`), so they count as they
 //! go, like backon, exponential-backoff and tokio-retry's `take`. The `persevere_forever`
@@ -289,6 +292,23 @@ mod exponential {
         #[divan::bench]
         fn exponential_backoff_nearest(b: Bencher) {
             iterate(b, || super::exponential_backoff(2, 0.3));
+        }
+    }
+
+    /// Uniform in [s_k (1 - p), s_k (1 + p)] with p = 0.5: the randomization factor of the
+    /// `backoff` crate (its default) and of cenkalti/backoff, the same formula on both sides
+    /// (persevere caps the range at the cap; backoff clamps its draw to its maximum).
+    mod proportional {
+        use super::*;
+
+        #[divan::bench]
+        fn persevere(b: Bencher) {
+            iterate(b, || super::persevere(Jitter::proportional(0.5)));
+        }
+
+        #[divan::bench]
+        fn backoff(b: Bencher) {
+            backoff_crate(b, || backoff_exponential(0.5));
         }
     }
 
@@ -710,6 +730,21 @@ mod built {
             #[divan::bench]
             fn exponential_backoff_nearest(b: Bencher) {
                 built(b, || super::super::exponential_backoff(2, 0.3));
+            }
+        }
+
+        /// s_k ± 50 %: the same formula as `backoff`'s randomization factor 0.5.
+        mod proportional {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere(b: Bencher) {
+                built(b, || super::persevere(Jitter::proportional(0.5)));
+            }
+
+            #[divan::bench]
+            fn backoff(b: Bencher) {
+                built(b, || backoff_exponential(0.5));
             }
         }
     }
