@@ -40,6 +40,8 @@
 //! * `metrics`: retries, breakers, budgets and supervisors report counters, a delay histogram
 //!   and gauges through the `metrics` facade, to any exporter; the `metrics` module lists
 //!   the names and labels.
+//! * `serde`: schedules (and [`Schedule`]) serialize and deserialize through their text
+//!   form, so a TOML or JSON config can say `retry = "exponential(initial=100ms)"`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
