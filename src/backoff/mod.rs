@@ -38,7 +38,7 @@ mod schedule;
 #[cfg(feature = "serde")]
 mod serde;
 #[cfg(feature = "std")]
-mod text;
+pub(crate) mod text;
 
 pub use engine::DEFAULT_MAX_RETRIES;
 pub use exponential::Exponential;

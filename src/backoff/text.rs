@@ -34,7 +34,7 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    fn new(position: usize, token: &str, problem: impl ToString) -> Self {
+    pub(crate) fn new(position: usize, token: &str, problem: impl ToString) -> Self {
         ParseError { position, token: token.to_string(), problem: problem.to_string() }
     }
 
@@ -58,28 +58,34 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 /// A piece of the input and where it starts.
+///
+/// The text form's pieces are shared with the other configuration types (the policy, the
+/// breaker and the budget), which read `name(key=value, …)` the same way.
 #[derive(Clone, Copy)]
-struct Token<'a> {
-    text: &'a str,
-    at: usize,
+pub(crate) struct Token<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) at: usize,
 }
 
 impl<'a> Token<'a> {
-    fn error(self, problem: impl ToString) -> ParseError {
+    pub(crate) fn error(self, problem: impl ToString) -> ParseError {
         ParseError::new(self.at, self.text, problem)
     }
 }
 
 /// Trims `s` (which starts at byte `at` of the input) to a token.
-fn token<'a>(input: &'a str, s: &str) -> Token<'a> {
+pub(crate) fn token<'a>(input: &'a str, s: &str) -> Token<'a> {
     let trimmed = s.trim();
     let lead = s.len() - s.trim_start().len();
     let at = s.as_ptr() as usize - input.as_ptr() as usize + lead;
     Token { text: &input[at..at + trimmed.len()], at }
 }
 
-/// Splits `name(key=value, …)` into its name and its pairs.
-fn split_call(input: &str) -> Result<(Token<'_>, Vec<(Token<'_>, Token<'_>)>), ParseError> {
+/// Splits `name(key=value, …)` into its name and its pairs. A value may itself be a call
+/// with commas inside its parentheses (`schedule=fixed(delay=1s, max_retries=2)`).
+pub(crate) fn split_call(
+    input: &str,
+) -> Result<(Token<'_>, Vec<(Token<'_>, Token<'_>)>), ParseError> {
     let whole = token(input, input);
     let Some(open) = input.find('(') else {
         return Err(whole.error("expected a schedule such as exponential(initial=100ms)"));
@@ -94,7 +100,7 @@ fn split_call(input: &str) -> Result<(Token<'_>, Vec<(Token<'_>, Token<'_>)>), P
     if body.trim().is_empty() {
         return Ok((name, pairs));
     }
-    for item in body.split(',') {
+    for item in split_top_level(body) {
         let item_token = token(input, item);
         let Some(eq) = item.find('=') else {
             return Err(item_token.error("expected key=value"));
@@ -102,6 +108,26 @@ fn split_call(input: &str) -> Result<(Token<'_>, Vec<(Token<'_>, Token<'_>)>), P
         pairs.push((token(input, &item[..eq]), token(input, &item[eq + 1..])));
     }
     Ok((name, pairs))
+}
+
+/// Splits on the commas that are not inside parentheses.
+fn split_top_level(body: &str) -> impl Iterator<Item = &str> {
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut items = Vec::new();
+    for (i, c) in body.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                items.push(&body[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&body[start..]);
+    items.into_iter()
 }
 
 /// The settings every schedule shares, read from the pairs the schedule did not claim.
@@ -321,7 +347,7 @@ const UNITS: [(&str, u128); 6] = [
 ];
 
 /// A duration in the largest unit that divides it exactly: `1500ms`, `2m`, `7ns`.
-struct DurationText(Duration);
+pub(crate) struct DurationText(pub(crate) Duration);
 
 impl fmt::Display for DurationText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -338,7 +364,7 @@ impl fmt::Display for DurationText {
 /// Reads `250ms`, `1.5s`, `2m`, `0.25h`, exactly, in integer arithmetic: any value that is
 /// a whole number of nanoseconds (`0.000000000005h` is 18ns) reads, a true sub-nanosecond
 /// remainder is refused, and so is a value beyond `Duration::MAX`.
-fn parse_duration(t: Token<'_>) -> Result<Duration, ParseError> {
+pub(crate) fn parse_duration(t: Token<'_>) -> Result<Duration, ParseError> {
     let bad = |why: &str| t.error(format_args!("invalid duration: {why}"));
     let text = t.text;
     let digits_end = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
