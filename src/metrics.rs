@@ -59,7 +59,7 @@ assert_eq!(retries, Some(DebugValue::Counter(2)));
 //!   `closed`, `half_open` and `open`.
 //! * `task`: the supervisor's [`name`](crate::supervise::Supervisor::name) (`""` if none).
 //! * `operation`: the retry's `name` (`""` if none, and for a supervisor giving up): a
-//!   `&'static str`, so a program has as many as it has call sites that name their retries.
+//!   program has as many as it has named call sites and configured policies.
 //!
 //! A retry nested in the [sole retrying layer](crate::Policy::sole_layer) reports nothing:
 //! its single attempt is the enclosing retry's attempt, which counts it once.
@@ -151,7 +151,7 @@ pub fn describe() {
 /// A retry named `operation` (`""` if unnamed) failed and will sleep `delay` before its
 /// next attempt.
 #[inline]
-pub(crate) fn retrying(delay: Duration, operation: &'static str) {
+pub(crate) fn retrying(delay: Duration, operation: &str) {
     #[cfg(feature = "metrics")]
     emit::retrying(delay, operation);
     #[cfg(not(feature = "metrics"))]
@@ -180,7 +180,7 @@ pub(crate) enum Circuit {
 /// The last attempt of a retry named `operation` (`""` if unnamed) ended it, as `ending`
 /// says.
 #[inline]
-pub(crate) fn ended(ending: Ending, operation: &'static str) {
+pub(crate) fn ended(ending: Ending, operation: &str) {
     #[cfg(feature = "metrics")]
     emit::ended(ending, operation);
     #[cfg(not(feature = "metrics"))]
@@ -244,11 +244,11 @@ mod emit {
     impl Series {
         /// The key for a retry named `operation`: static for an unnamed one; built (and
         /// allocated) for a named one.
-        pub(super) fn key(&self, operation: &'static str) -> Cow<'_, Key> {
+        pub(super) fn key(&self, operation: &str) -> Cow<'_, Key> {
             if operation.is_empty() {
                 return Cow::Borrowed(&self.unnamed);
             }
-            let named = Label::from_static_parts("operation", operation);
+            let named = Label::new("operation", operation.to_owned());
             let labels: Vec<Label> = self.label.iter().cloned().chain([named]).collect();
             Cow::Owned(Key::from_parts(self.name, labels))
         }
@@ -292,13 +292,13 @@ mod emit {
         with_recorder(|r| r.register_counter(key, &METADATA).increment(1));
     }
 
-    pub(super) fn retrying(delay: Duration, operation: &'static str) {
+    pub(super) fn retrying(delay: Duration, operation: &str) {
         counter(&RETRY.key(operation));
         let delays = DELAY.key(operation);
         with_recorder(|r| r.register_histogram(&delays, &METADATA).record(delay.as_secs_f64()));
     }
 
-    pub(super) fn ended(ending: Ending, operation: &'static str) {
+    pub(super) fn ended(ending: Ending, operation: &str) {
         let (attempt, gave_up) = match ending {
             Ending::Success => (&SUCCESS, None),
             Ending::NotRetryable => (&NOT_RETRYABLE, Some(&GAVE_UP_NOT_RETRYABLE)),

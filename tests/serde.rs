@@ -72,5 +72,20 @@ fn bad_text_is_refused_with_the_parse_error() {
         .to_string();
     assert!(err.contains("invalid factor 0.5"), "{err}");
     let err = serde_json::from_str::<Fixed>("42").unwrap_err().to_string();
-    assert!(err.contains("a schedule in its text form"), "{err}");
+    assert!(err.contains("a setting in its text form"), "{err}");
+}
+
+#[test]
+fn a_whole_policy_config_reads_from_json() {
+    use persevere::policy::PolicyConfig;
+    #[derive(serde::Deserialize, serde::Serialize)]
+    struct Config {
+        search: PolicyConfig,
+    }
+    let text = r#"{"search":"policy(schedule=fixed(delay=1s, max_retries=2), max_elapsed=10s, name=search)"}"#;
+    let config: Config = serde_json::from_str(text).unwrap();
+    assert_eq!(config.search.max_elapsed, Some(Duration::from_secs(10)));
+    assert_eq!(serde_json::to_string(&config).unwrap(), text);
+    let err = serde_json::from_str::<PolicyConfig>(r#""policy(max_elapsed=1s)""#).unwrap_err();
+    assert!(err.to_string().contains("missing setting `schedule`"), "{err}");
 }

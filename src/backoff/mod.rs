@@ -36,7 +36,7 @@ mod math;
 mod packed;
 mod schedule;
 #[cfg(feature = "serde")]
-mod serde;
+pub(crate) mod serde;
 #[cfg(feature = "std")]
 pub(crate) mod text;
 

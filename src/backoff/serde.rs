@@ -29,19 +29,19 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::str::FromStr;
 
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::de::{self, Visitor};
 
 use super::{Exponential, Fibonacci, Fixed, ParseError, Schedule};
 
-/// Reads a string through `T`'s `FromStr`.
-struct Text<T>(PhantomData<T>);
+/// Reads a string through `T`'s `FromStr`. Shared with the other configuration types that
+/// have a text form (the policy's), through [`text_serde!`].
+pub(crate) struct Text<T>(pub(crate) PhantomData<T>);
 
 impl<T: FromStr<Err = ParseError>> Visitor<'_> for Text<T> {
     type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a schedule in its text form, such as \"exponential(initial=100ms)\"")
+        f.write_str("a setting in its text form, such as \"exponential(initial=100ms)\"")
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
@@ -49,24 +49,26 @@ impl<T: FromStr<Err = ParseError>> Visitor<'_> for Text<T> {
     }
 }
 
+/// `Serialize` and `Deserialize` through `Display` and `FromStr` for each type given.
 macro_rules! text_serde {
     ($($ty:ident),*) => {$(
         /// Writes the text form `Display` prints (settings, not progress).
         #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
             }
         }
 
         /// Reads the text form `FromStr` reads; a parse error becomes the format's error.
         #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_str(Text(PhantomData))
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_str($crate::backoff::serde::Text(::core::marker::PhantomData))
             }
         }
     )*};
 }
+pub(crate) use text_serde;
 
 text_serde!(Exponential, Fixed, Fibonacci, Schedule);

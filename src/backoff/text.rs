@@ -47,6 +47,11 @@ impl ParseError {
     pub fn token(&self) -> &str {
         &self.token
     }
+
+    /// What is wrong with the token.
+    pub(crate) fn problem(&self) -> &str {
+        &self.problem
+    }
 }
 
 impl fmt::Display for ParseError {

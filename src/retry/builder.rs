@@ -297,7 +297,7 @@ macro_rules! limit_setters {
         /// ```
         #[inline]
         pub fn name(self, name: &'static str) -> $Out {
-            self.map_limits(|l| l.name = Some(name))
+            self.map_limits(|l| l.name = Some($crate::retry::limits::Name::Static(name)))
         }
 
         /// The level of the line logged for each failed attempt that is retried (default

@@ -10,7 +10,7 @@ use std::time::Duration;
 use log::Level;
 
 use super::hooks::RetryHooks;
-use super::limits::{DEFAULT_ADJUST_CEILING, LimitSlot, Limits};
+use super::limits::{DEFAULT_ADJUST_CEILING, LimitSlot, Limits, Name};
 use super::{Attempt, Report, Stop, scope};
 use crate::budget::{RetryBudget, RetryKind};
 use crate::clock::Clock;
@@ -82,7 +82,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
                 budget.record_success(withdrawal);
             }
             if metrics::ENABLED && !nested {
-                let name = limits.get().and_then(|l| l.name);
+                let name = limits.get().and_then(|l| l.name.as_ref());
                 count(Step::Stop(Stop::Succeeded), budget.map(|(b, _)| b), name);
             }
         }
@@ -114,7 +114,11 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         // enclosing layer's failures twice, in the budget or in the metrics.
         if metrics::ENABLED && !nested {
             let limits = limits.as_deref();
-            count(step, limits.and_then(|l| l.budget.as_ref()), limits.and_then(|l| l.name));
+            count(
+                step,
+                limits.and_then(|l| l.budget.as_ref()),
+                limits.and_then(|l| l.name.as_ref()),
+            );
         }
         match step {
             Step::Retry(delay) => {
@@ -217,7 +221,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
     /// attempts so far gives the most attempts there can be; `took_delay` says whether the
     /// failure being logged took a delay from the schedule.
     #[cold]
-    fn counter(&self, took_delay: bool, limits: Option<&Limits>) -> Counter {
+    fn counter<'a>(&self, took_delay: bool, limits: Option<&'a Limits>) -> Counter<'a> {
         let max = match self.schedule.size_hint() {
             (low, Some(high)) if low == high => u32::try_from(high)
                 .ok()
@@ -225,7 +229,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
                 .and_then(|max| max.checked_add(u32::from(took_delay))),
             _ => None,
         };
-        Counter { name: limits.and_then(|l| l.name), attempt: self.attempts, max }
+        Counter { name: limits.and_then(|l| l.name.as_ref()), attempt: self.attempts, max }
     }
 }
 
@@ -234,9 +238,9 @@ impl<S: Iterator<Item = Duration>> Run<S> {
 /// A retry nested in a sole layer does not call this: its attempt is the enclosing retry's
 /// attempt, which counts it.
 #[inline(never)]
-fn count(step: Step, budget: Option<&RetryBudget>, name: Option<&'static str>) {
+fn count(step: Step, budget: Option<&RetryBudget>, name: Option<&Name>) {
     use metrics::Ending;
-    let operation = name.unwrap_or("");
+    let operation = name.map_or("", Name::as_str);
     match step {
         Step::Retry(delay) => metrics::retrying(delay, operation),
         Step::Stop(stop) => metrics::ended(
@@ -295,16 +299,16 @@ fn log_stop(attempt: Counter, error: &dyn Display, stop: Stop) {
 /// "attempt 2/4" when the schedule's length is known, "attempt 2" otherwise; after the
 /// retry's name and a colon when it has one.
 #[derive(Clone, Copy)]
-struct Counter {
-    name: Option<&'static str>,
+struct Counter<'a> {
+    name: Option<&'a Name>,
     attempt: u32,
     max: Option<u32>,
 }
 
-impl Display for Counter {
+impl Display for Counter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if let Some(name) = self.name {
-            write!(f, "{name}: ")?;
+            write!(f, "{}: ", name.as_str())?;
         }
         write!(f, "attempt {}", self.attempt)?;
         match self.max {

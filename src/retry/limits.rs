@@ -5,6 +5,7 @@
 //! A retry that sets none of them carries [`Unset`] in their place, which takes no room:
 //! the common retry's future is then as small as a hand-written one.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::hooks::Unset;
@@ -27,15 +28,32 @@ pub struct Limits {
     pub(crate) adjust_ceiling: Duration,
     pub(crate) sole_layer: bool,
     pub(crate) budget: Option<RetryBudget>,
-    /// Begins every log line and labels the metrics: a static string keeps the labels'
-    /// cardinality bounded.
-    pub(crate) name: Option<&'static str>,
+    /// Begins every log line and labels the metrics.
+    pub(crate) name: Option<Name>,
     /// The level of the line logged for each failed attempt that is retried.
     pub(crate) level: log::Level,
     /// When the first attempt started; read only when someone looks at the time.
     pub(crate) started: Option<Instant>,
     /// What the latest retry paid the budget, refunded in part on success.
     pub(crate) withdrawal: Option<Withdrawal>,
+}
+
+/// A retry's name: a `&'static str` given to `name`, or one read from a configuration text,
+/// shared by every call of the policy it configures without a copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Name {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Name {
+    #[inline]
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Name::Static(name) => name,
+            Name::Shared(name) => name,
+        }
+    }
 }
 
 impl Default for Limits {

@@ -16,7 +16,7 @@ pub(crate) mod builder;
 mod decide;
 pub mod future;
 pub mod hooks;
-mod limits;
+pub(crate) mod limits;
 mod report;
 pub(crate) mod scope;
 

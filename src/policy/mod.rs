@@ -1,4 +1,9 @@
-//! [`Policy`]: one retry configuration, kept once and applied at many call sites.
+//! [`Policy`]: one retry configuration, kept once and applied at many call sites, and its
+//! text form for configuration ([`PolicyConfig`], [`Policy::from_env`]).
+
+mod config;
+
+pub use config::{ConfigError, PolicyConfig};
 
 use core::fmt;
 use std::future::Future;
