@@ -4,6 +4,7 @@
 mod config;
 
 pub use config::{ConfigError, PolicyConfig};
+pub use crate::retry::DEFAULT_ADJUST_CEILING;
 
 use core::fmt;
 use std::future::Future;
