@@ -40,6 +40,8 @@
 //! * `metrics`: retries, breakers, budgets and supervisors report counters, a delay histogram
 //!   and gauges through the `metrics` facade, to any exporter; the `metrics` module lists
 //!   the names and labels.
+//! * `tower`: `integrations::tower`, a tower retry layer built from a `Policy` and a
+//!   classifier, with ready classifiers for HTTP statuses and gRPC (gRFC A6) responses.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -56,6 +58,8 @@ pub mod classify;
 pub mod clock;
 #[cfg(feature = "std")]
 pub mod guide;
+#[cfg(feature = "std")]
+pub mod integrations;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;
