@@ -7,7 +7,8 @@
 //! classifier looks at each attempt's result, a response or an error, and says what it means
 //! ([`Outcome`]): a success, a failure worth another attempt (with the delay the server asked
 //! for, if any), or a failure to hand back at once. The layer sets the policy's `when` and
-//! `adjust` from the classifier's answers, replacing any set before.
+//! `adjust` from the classifier's answers, replacing any set before. For an attempt timeout,
+//! use [`Failure::timed_out`] as the policy's timeout error.
 //!
 //! Nothing here depends on a runtime: the layer sleeps with [`future::sleep`] (a
 //! `futures-timer` delay) unless you hand it another sleep with [`RetryLayer::sleep`], such as
@@ -57,6 +58,7 @@
 //! # Ok::<(), std::io::Error>(()) }).unwrap();
 //! ```
 
+use core::convert::Infallible;
 use core::fmt;
 use std::error::Error;
 use std::future::{Future, poll_fn};
@@ -167,9 +169,30 @@ pub struct Failure<Res, Err> {
 enum Kind<Res, Err> {
     Result(Result<Res, Err>),
     NotCloneable,
+    TimedOut,
 }
 
 impl<Res, Err> Failure<Res, Err> {
+    /// An attempt that ran out of time: what the policy's `attempt_timeout` should make, as in
+    /// `policy.attempt_timeout(limit, Failure::timed_out)`. It is retried (a budget charges it
+    /// as a timeout), and if it is the last attempt the call fails with
+    /// [`RetryError::TimedOut`].
+    ///
+    /// ```
+    /// use persevere::integrations::tower::{Failure, HttpStatus, RetryLayer};
+    /// use persevere::{Fixed, Policy};
+    /// use std::time::Duration;
+    ///
+    /// let policy: Policy<_, Failure<http::Response<()>, std::io::Error>> =
+    ///     Policy::new(Fixed::new(Duration::from_millis(100)).max_retries(3))
+    ///         .attempt_timeout(Duration::from_secs(2), Failure::timed_out);
+    /// let layer = RetryLayer::new(policy, HttpStatus);
+    /// # drop(layer);
+    /// ```
+    pub fn timed_out() -> Self {
+        Failure { kind: Kind::TimedOut, outcome: Outcome::Retry(None) }
+    }
+
     /// The response of the attempt, if the service answered.
     pub fn response(&self) -> Option<&Res> {
         match &self.kind {
@@ -189,6 +212,11 @@ impl<Res, Err> Failure<Res, Err> {
     /// Whether the attempt did not run because the request could not be copied.
     pub fn is_not_cloneable(&self) -> bool {
         matches!(self.kind, Kind::NotCloneable)
+    }
+
+    /// Whether the attempt ran out of the policy's `attempt_timeout`.
+    pub fn is_timed_out(&self) -> bool {
+        matches!(self.kind, Kind::TimedOut)
     }
 
     /// What the classifier said: [`Outcome::Retry`] or [`Outcome::Fail`].
@@ -216,6 +244,7 @@ impl<Res, Err: fmt::Display> fmt::Display for Failure<Res, Err> {
             (Kind::Result(Ok(_)), Outcome::Retry(_)) => f.write_str("retryable response"),
             (Kind::Result(Ok(_)), _) => f.write_str("response classified as a failure"),
             (Kind::NotCloneable, _) => f.write_str(NOT_CLONEABLE),
+            (Kind::TimedOut, _) => f.write_str(TIMED_OUT),
         }
     }
 }
@@ -227,16 +256,19 @@ impl<Res: fmt::Debug, Err: fmt::Debug> fmt::Debug for Failure<Res, Err> {
             Kind::Result(Ok(response)) => s.field("response", response),
             Kind::Result(Err(error)) => s.field("error", error),
             Kind::NotCloneable => s.field("not_cloneable", &true),
+            Kind::TimedOut => s.field("timed_out", &true),
         };
         s.field("outcome", &self.outcome).finish()
     }
 }
 
 const NOT_CLONEABLE: &str = "the request could not be copied for an attempt, so it was not sent";
+const TIMED_OUT: &str = "the attempt ran out of its attempt timeout";
 
-/// The error of a [`RetryService`]: the inner service's own, or a request that could not
-/// be copied.
+/// The error of a [`RetryService`]: the inner service's own, a request that could not be
+/// copied, or an attempt that ran out of time.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum RetryError<E> {
     /// The inner service's error, from the last attempt.
     Inner(E),
@@ -244,18 +276,22 @@ pub enum RetryError<E> {
     /// sent: not at all when this happened before the first attempt, not again when it
     /// happened before a retry (the earlier attempt's result is then dropped).
     NotCloneable,
+    /// The last attempt ran out of the policy's `attempt_timeout` (see
+    /// [`Failure::timed_out`]).
+    TimedOut,
 }
 
 impl<E> RetryError<E> {
-    /// The inner service's error; [`RetryError::NotCloneable`] becomes an `E` through `From`
+    /// The inner service's error; the layer's own errors become an `E` through `From`
     /// (`io::Error`, `Box<dyn Error + Send + Sync>` and the like).
     pub fn into_inner(self) -> E
     where
-        E: From<NotCloneable>,
+        E: From<RetryError<Infallible>>,
     {
         match self {
             RetryError::Inner(error) => error,
-            RetryError::NotCloneable => E::from(NotCloneable),
+            RetryError::NotCloneable => E::from(RetryError::NotCloneable),
+            RetryError::TimedOut => E::from(RetryError::TimedOut),
         }
     }
 }
@@ -265,6 +301,7 @@ impl<E: fmt::Display> fmt::Display for RetryError<E> {
         match self {
             RetryError::Inner(error) => error.fmt(f),
             RetryError::NotCloneable => f.write_str(NOT_CLONEABLE),
+            RetryError::TimedOut => f.write_str(TIMED_OUT),
         }
     }
 }
@@ -273,21 +310,14 @@ impl<E: fmt::Display> fmt::Display for RetryError<E> {
 /// (tower's `BoxError`) fit; match on [`RetryError::Inner`] to reach the inner error.
 impl<E: fmt::Debug + fmt::Display> Error for RetryError<E> {}
 
-/// [`RetryError::NotCloneable`] as an error of its own, for [`RetryError::into_inner`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct NotCloneable;
-
-impl fmt::Display for NotCloneable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(NOT_CLONEABLE)
-    }
-}
-
-impl Error for NotCloneable {}
-
-impl From<NotCloneable> for std::io::Error {
-    fn from(error: NotCloneable) -> Self {
-        std::io::Error::other(error)
+/// The layer's own errors as an `io::Error` (of kind `TimedOut` for a timeout), for
+/// [`RetryError::into_inner`].
+impl From<RetryError<Infallible>> for std::io::Error {
+    fn from(error: RetryError<Infallible>) -> Self {
+        match error {
+            RetryError::TimedOut => std::io::Error::new(std::io::ErrorKind::TimedOut, error),
+            error => std::io::Error::other(error),
+        }
     }
 }
 
@@ -450,6 +480,7 @@ where
                     result.map_err(RetryError::Inner)
                 }
                 Err(Failure { kind: Kind::NotCloneable, .. }) => Err(RetryError::NotCloneable),
+                Err(Failure { kind: Kind::TimedOut, .. }) => Err(RetryError::TimedOut),
             }
         })
     }

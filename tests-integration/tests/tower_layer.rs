@@ -18,7 +18,7 @@ use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use persevere::budget::RetryBudget;
 use persevere::integrations::tower::grpc::{A6Classifier, Code};
-use persevere::integrations::tower::{HttpStatus, RetryError, RetryLayer};
+use persevere::integrations::tower::{Failure, HttpStatus, RetryError, RetryLayer};
 use persevere::{Fixed, Policy};
 use tokio::net::TcpListener;
 use tower_layer::Layer;
@@ -28,7 +28,8 @@ type Body = Full<Bytes>;
 type HttpClient = Client<HttpConnector, Body>;
 type ClientError = hyper_util::client::legacy::Error;
 
-/// One scripted answer: a status and headers. Past the script, the server answers 200.
+/// One scripted answer: a status and headers; status 0 never answers. Past the script, the
+/// server answers 200.
 type Reply = (u16, &'static [(&'static str, &'static str)]);
 
 /// A server on 127.0.0.1 answering from `script`; it counts the requests it got.
@@ -50,11 +51,16 @@ async fn serve(script: &[Reply], h2: bool) -> Server {
             let service = hyper::service::service_fn(move |_: Request<Incoming>| {
                 hits.fetch_add(1, Ordering::SeqCst);
                 let (status, headers) = script.lock().unwrap().pop_front().unwrap_or((200, &[]));
-                let mut response = Response::builder().status(status);
-                for (name, value) in headers {
-                    response = response.header(*name, *value);
+                async move {
+                    if status == 0 {
+                        std::future::pending::<()>().await;
+                    }
+                    let mut response = Response::builder().status(status);
+                    for (name, value) in headers {
+                        response = response.header(*name, *value);
+                    }
+                    Ok::<_, Infallible>(response.body(Body::new(Bytes::new())).unwrap())
                 }
-                ready(Ok::<_, Infallible>(response.body(Body::new(Bytes::new())).unwrap()))
             });
             let io = TokioIo::new(stream);
             tokio::spawn(async move {
@@ -104,8 +110,7 @@ fn recording() -> (Slept, impl FnMut(Duration) -> Ready<()> + Clone + Send + 'st
     })
 }
 
-fn policy()
--> Policy<Fixed, persevere::integrations::tower::Failure<Response<Incoming>, ClientError>> {
+fn policy() -> Policy<Fixed, Failure<Response<Incoming>, ClientError>> {
     Policy::new(Fixed::new(Duration::from_millis(100)).max_retries(4))
 }
 
@@ -312,4 +317,32 @@ async fn grpc_codes_outside_the_retryable_set_come_back_at_once() {
     assert_eq!(response.headers()["grpc-status"], "14");
     assert_eq!(server.hits.load(Ordering::SeqCst), 3);
     assert_eq!(slept.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_attempt_that_runs_out_of_time_is_retried() {
+    // The first request never gets an answer. The timer is the layer's default sleep.
+    let server = serve(&[(0, &[])], false).await;
+    let policy = policy()
+        .schedule(Fixed::new(Duration::from_millis(1)).max_retries(2))
+        .attempt_timeout(Duration::from_millis(300), Failure::timed_out);
+    let mut service = RetryLayer::new(policy, HttpStatus).clone_request(copy).layer(client(false));
+
+    let response = send(&mut service, get(&server.url)).await.expect("a response");
+
+    assert_eq!((response.status().as_u16(), server.hits.load(Ordering::SeqCst)), (200, 2));
+}
+
+#[tokio::test]
+async fn a_last_attempt_that_runs_out_of_time_is_a_timeout_error() {
+    let server = serve(&[(0, &[]), (0, &[])], false).await;
+    let policy = policy()
+        .schedule(Fixed::new(Duration::from_millis(1)).max_retries(1))
+        .attempt_timeout(Duration::from_millis(50), Failure::timed_out);
+    let mut service = RetryLayer::new(policy, HttpStatus).clone_request(copy).layer(client(false));
+
+    let error = send(&mut service, get(&server.url)).await.expect_err("no answer");
+
+    assert!(matches!(error, RetryError::TimedOut), "{error}");
+    assert_eq!(server.hits.load(Ordering::SeqCst), 2);
 }
