@@ -70,6 +70,7 @@ use std::time::{Duration, SystemTime};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::budget::RetryKind;
 use crate::classify::{self, DEFAULT_HINT_CAP, HttpFailure};
 use crate::{Policy, future};
 
@@ -77,12 +78,17 @@ pub mod grpc;
 
 /// What one attempt's result means to the retry, as a classifier says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// A success: hand the result back.
     Success,
     /// A failure worth another attempt; with the delay the server asked for, which then
     /// replaces the schedule's next delay (up to the policy's adjust ceiling).
     Retry(Option<Duration>),
+    /// Like [`Retry`](Outcome::Retry), for a server that says it is throttling the client (a
+    /// 429): a [`RetryBudget`](crate::budget::RetryBudget) charges the retry as
+    /// [`RetryKind::Throttled`].
+    Throttled(Option<Duration>),
     /// A failure not worth another attempt: hand the result back at once.
     Fail,
 }
@@ -224,14 +230,20 @@ impl<Res, Err> Failure<Res, Err> {
         self.outcome
     }
 
-    fn retryable(&self) -> bool {
-        matches!(self.outcome, Outcome::Retry(_))
+    /// The layer's `when`: retry what the classifier said to retry, of its kind.
+    fn retry_kind(&self) -> Option<RetryKind> {
+        match self.outcome {
+            Outcome::Retry(_) => Some(RetryKind::Normal),
+            Outcome::Throttled(_) => Some(RetryKind::Throttled),
+            Outcome::Success | Outcome::Fail => None,
+        }
     }
 
+    /// The layer's `adjust`: the delay the server asked for.
     fn hint(&self) -> Option<Duration> {
         match self.outcome {
-            Outcome::Retry(hint) => hint,
-            _ => None,
+            Outcome::Retry(hint) | Outcome::Throttled(hint) => hint,
+            Outcome::Success | Outcome::Fail => None,
         }
     }
 }
@@ -242,6 +254,7 @@ impl<Res, Err: fmt::Display> fmt::Display for Failure<Res, Err> {
         match (&self.kind, self.outcome) {
             (Kind::Result(Err(error)), _) => error.fmt(f),
             (Kind::Result(Ok(_)), Outcome::Retry(_)) => f.write_str("retryable response"),
+            (Kind::Result(Ok(_)), Outcome::Throttled(_)) => f.write_str("throttled response"),
             (Kind::Result(Ok(_)), _) => f.write_str("response classified as a failure"),
             (Kind::NotCloneable, _) => f.write_str(NOT_CLONEABLE),
             (Kind::TimedOut, _) => f.write_str(TIMED_OUT),
@@ -337,7 +350,7 @@ impl<S, Res: 'static, Err: 'static, C> RetryLayer<S, Res, Err, C> {
     /// by `classify`'s answers; requests are copied with `Clone`, sleeps are
     /// [`future::sleep`].
     pub fn new(policy: Policy<S, Failure<Res, Err>>, classify: C) -> Self {
-        let policy = policy.when(Failure::retryable).adjust(|failure, _| failure.hint());
+        let policy = policy.when(Failure::retry_kind).adjust(|failure, _| failure.hint());
         RetryLayer {
             policy: Arc::new(policy),
             classify: Arc::new(classify),
@@ -403,6 +416,12 @@ impl<Svc, S, Res, Err, C, Cl, Sl: Clone> Layer<Svc> for RetryLayer<S, Res, Err, 
 /// `poll_ready` asks the inner service. `call` moves the inner service, ready, into the call's
 /// future (keeping a clone, so `Svc` must be `Clone`), and each retry sends a fresh copy of
 /// the request through a fresh clone, polled ready first.
+///
+/// What a call costs beyond the inner service's own work: one boxed future, a few reference
+/// count increments, one service clone plus one per retry, and one request copy per attempt.
+/// When retrying stops on a response the classifier did not call a success (a 503 after the
+/// last retry, a 404), that response comes back as `Ok`, as tower's own retry does; when it
+/// stops on an error, the error comes back as [`RetryError::Inner`].
 pub struct RetryService<Svc, S, Res, Err, C, Cl = ByClone, Sl = DefaultSleep> {
     inner: Svc,
     layer: RetryLayer<S, Res, Err, C, Cl, Sl>,
@@ -511,8 +530,8 @@ where
 
 /// A classifier for HTTP responses (`http::Response`): the statuses of
 /// [`classify::is_retryable_status`] are retried after the server's hint
-/// ([`classify::server_hint`], spread by [`classify::hint_delay`]) or the schedule's delay;
-/// every other response is a success, as the caller decides what a 404 means. An error
+/// ([`classify::server_hint`], spread by [`classify::hint_delay`]) or the schedule's delay,
+/// a 429 as [`Outcome::Throttled`]; every other response is a success, as the caller decides what a 404 means. An error
 /// (no response) is retried.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HttpStatus;
@@ -522,8 +541,13 @@ impl<B, E> Classify<http::Response<B>, E> for HttpStatus {
         match result {
             Err(_) => Outcome::Retry(None),
             Ok(response) if classify::is_retryable_status(response.status().as_u16()) => {
-                let hint = classify::server_hint(&Headers(response.headers()), SystemTime::now());
-                Outcome::Retry(hint.map(|asked| classify::hint_delay(asked, DEFAULT_HINT_CAP)))
+                let hint = classify::server_hint(&Headers(response.headers()), SystemTime::now())
+                    .map(|asked| classify::hint_delay(asked, DEFAULT_HINT_CAP));
+                if response.status() == http::StatusCode::TOO_MANY_REQUESTS {
+                    Outcome::Throttled(hint)
+                } else {
+                    Outcome::Retry(hint)
+                }
             }
             Ok(_) => Outcome::Success,
         }

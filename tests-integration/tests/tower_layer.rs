@@ -198,6 +198,23 @@ async fn an_exhausted_budget_stops_retrying_across_calls() {
 }
 
 #[tokio::test]
+async fn a_budget_charges_429s_as_throttled() {
+    let server = serve(&[(429, &[] as &[_]); 4], false).await;
+    let (slept, sleep) = recording();
+    // One normal retry's worth, or ten throttled ones.
+    let budget =
+        RetryBudget::builder(10.0).retry_cost(10.0).throttled_retry_cost(1.0).build().unwrap();
+    let layer =
+        RetryLayer::new(policy().budget(&budget), HttpStatus).clone_request(copy).sleep(sleep);
+    let mut service = layer.layer(client(false));
+
+    let response = send(&mut service, get(&server.url)).await.expect("a response");
+
+    assert_eq!((response.status().as_u16(), server.hits.load(Ordering::SeqCst)), (200, 5));
+    assert_eq!(slept.lock().unwrap().len(), 4);
+}
+
+#[tokio::test]
 async fn a_request_that_cannot_be_copied_is_an_error_and_is_not_sent() {
     let server = serve(&[(503, &[])], false).await;
     let (_, sleep) = recording();
