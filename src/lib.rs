@@ -42,6 +42,8 @@
 //!   the names and labels.
 //! * `serde`: schedules (and [`Schedule`]) serialize and deserialize through their text
 //!   form, so a TOML or JSON config can say `retry = "exponential(initial=100ms)"`.
+//! * `tower`: `integrations::tower`, a tower retry layer built from a `Policy` and a
+//!   classifier, with ready classifiers for HTTP statuses and gRPC (gRFC A6) responses.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -58,6 +60,8 @@ pub mod classify;
 pub mod clock;
 #[cfg(feature = "std")]
 pub mod guide;
+#[cfg(feature = "std")]
+pub mod integrations;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;
