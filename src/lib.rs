@@ -40,6 +40,9 @@
 //! * `metrics`: retries, breakers, budgets and supervisors report counters, a delay histogram
 //!   and gauges through the `metrics` facade, to any exporter; the `metrics` module lists
 //!   the names and labels.
+//! * `reqwest`: `integrations::reqwest::RetryMiddleware`, a reqwest-middleware middleware
+//!   built from a `Policy`: idempotent methods only, `Retry-After` honoured, the attempt
+//!   count on the response.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -56,6 +59,9 @@ pub mod classify;
 pub mod clock;
 #[cfg(feature = "std")]
 pub mod guide;
+/// Ready integrations with HTTP stacks, each behind the feature of the same name.
+#[cfg(feature = "std")]
+pub mod integrations;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;

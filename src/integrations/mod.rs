@@ -1,0 +1,2 @@
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
