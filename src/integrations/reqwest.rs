@@ -249,7 +249,21 @@ impl fmt::Display for Failure {
         let (method, url) = (&self.method, &self.url);
         match &self.kind {
             Kind::Status(response) => write!(f, "{method} {url}: HTTP {}", response.status()),
-            Kind::Error(error) => write!(f, "{method} {url}: {error}"),
+            Kind::Error(error) => {
+                write!(f, "{method} {url}: {error}")?;
+                // reqwest's message leaves out the cause ("connection refused"): show the
+                // innermost one.
+                let mut cause = error.source();
+                let mut root = None;
+                while let Some(e) = cause {
+                    root = Some(e);
+                    cause = e.source();
+                }
+                match root {
+                    Some(root) => write!(f, ": {root}"),
+                    None => Ok(()),
+                }
+            }
             Kind::TimedOut(limit) => write!(f, "{method} {url}: no response within {limit:?}"),
             Kind::Rejected(rejected) => write!(f, "{method} {url}: {rejected}"),
         }
@@ -277,8 +291,9 @@ impl StdError for TimedOut {}
 /// `reqwest_middleware::Error::Middleware`; [`RetryError::of`] finds it there.
 ///
 /// The last error is [`source`](StdError::source): a `reqwest_middleware::Error` (the
-/// client's error, or an inner middleware's), or, wrapped in one, [`TimedOut`] or the
-/// breaker's [`Rejected`].
+/// client's error, or an inner middleware's), or, as its `Middleware` variant, [`TimedOut`]
+/// or the breaker's [`Rejected`] ([`is_timeout`](RetryError::is_timeout) and
+/// [`is_breaker_rejection`](RetryError::is_breaker_rejection) tell them apart).
 ///
 /// ```no_run
 /// use persevere::integrations::reqwest::{RetryError, RetryMiddleware};
@@ -325,6 +340,20 @@ impl RetryError {
     /// The last attempt's error.
     pub fn last_error(&self) -> &reqwest_middleware::Error {
         &self.error
+    }
+
+    /// Whether the last attempt timed out: reqwest's own timeout, or the middleware's
+    /// attempt timeout or `max_elapsed` ([`TimedOut`]).
+    pub fn is_timeout(&self) -> bool {
+        match &self.error {
+            reqwest_middleware::Error::Reqwest(e) => e.is_timeout(),
+            reqwest_middleware::Error::Middleware(e) => e.is::<TimedOut>(),
+        }
+    }
+
+    /// Whether the circuit breaker refused the last attempt ([`Rejected`]).
+    pub fn is_breaker_rejection(&self) -> bool {
+        matches!(&self.error, reqwest_middleware::Error::Middleware(e) if e.is::<Rejected>())
     }
 
     /// The last attempt's error, owned.
@@ -521,14 +550,14 @@ impl<S> RetryMiddleware<S> {
         next: Next<'_>,
         limit: Option<Duration>,
     ) -> Result<Response, Failure> {
-        let failure =
-            |kind| Failure { method: request.method().clone(), url: request.url().clone(), kind };
+        let (method, url) = (request.method().clone(), request.url().clone());
         let permit = match self.breaker.as_deref().map(CircuitBreaker::try_acquire) {
-            Some(Err(rejected)) => return Err(failure(Kind::Rejected(rejected))),
+            Some(Err(rejected)) => {
+                return Err(Failure { method, url, kind: Kind::Rejected(rejected) });
+            }
             Some(Ok(permit)) => Some(permit),
             None => None,
         };
-        let (method, url) = (request.method().clone(), request.url().clone());
         let sent = next.run(request, extensions);
         let outcome = match limit {
             None => Some(sent.await),

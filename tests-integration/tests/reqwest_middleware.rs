@@ -262,5 +262,21 @@ async fn an_open_breaker_stops_the_retry() {
     let retry = RetryError::of(&error).expect("a RetryError");
     // Two 503s open the breaker; the third attempt is refused without sending.
     assert_eq!((retry.attempts(), retry.report().stop), (3, Stop::BreakerOpen));
+    assert!(retry.is_breaker_rejection());
     assert_eq!(server.stop().len(), 2);
+}
+
+#[tokio::test]
+async fn max_elapsed_cuts_the_attempt_in_flight() {
+    let hang = Reply { status: 200, delay: Duration::from_secs(3), ..Reply::default() };
+    let server = ScriptedServer::start(vec![hang; 3]);
+    let client = client(RetryMiddleware::default().max_elapsed(Duration::from_millis(150)));
+
+    let started = std::time::Instant::now();
+    let error = client.get(&server.url).send().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    let retry = RetryError::of(&error).expect("a RetryError");
+    assert_eq!((retry.attempts(), retry.report().stop), (1, Stop::MaxElapsed));
+    assert!(retry.is_timeout(), "{:?}", retry.last_error());
+    assert_eq!(server.stop().len(), 1);
 }
