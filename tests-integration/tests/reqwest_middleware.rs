@@ -9,16 +9,18 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use persevere::Stop;
 use persevere::breaker::CircuitBreaker;
-use persevere::integrations::reqwest::{Attempts, RetryError, RetryMiddleware};
+use persevere::integrations::reqwest::{Attempts, Failure, RetryError, RetryMiddleware};
+use persevere::{Policy, Stop};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 
 /// One scripted answer of the server.
 #[derive(Clone, Default)]
 struct Reply {
     status: u16,
+    /// `Retry-After`, or another header's name and value.
     retry_after: Option<String>,
+    header: Option<(&'static str, &'static str)>,
     /// How long the server waits before answering.
     delay: Duration,
 }
@@ -63,6 +65,11 @@ impl ScriptedServer {
                     if let Some(value) = reply.retry_after {
                         response.add_header(
                             tiny_http::Header::from_bytes("Retry-After", value).expect("header"),
+                        );
+                    }
+                    if let Some((name, value)) = reply.header {
+                        response.add_header(
+                            tiny_http::Header::from_bytes(name, value).expect("header"),
                         );
                     }
                     // The client may have given up on a slow answer.
@@ -145,6 +152,35 @@ async fn waits_until_a_retry_after_http_date() {
     // The date has whole seconds, and some time passed since it was written.
     assert!(slept[0] >= Duration::from_secs(3), "slept {slept:?}");
     assert!(slept[0] <= Duration::from_secs(10), "slept {slept:?}");
+    assert_eq!(server.stop().len(), 2);
+}
+
+#[tokio::test]
+async fn waits_as_long_as_x_amz_retry_after_says() {
+    let header = Some(("x-amz-retry-after", "1500"));
+    let throttled = Reply { status: 503, header, ..Reply::default() };
+    let server = ScriptedServer::start(vec![throttled, status(200)]);
+    let (slept, sleep) = recorder();
+    let client = client(RetryMiddleware::default().sleep(sleep));
+
+    let response = client.get(&server.url).send().await.expect("a response");
+    assert_eq!((response.status().as_u16(), attempts(&response)), (200, 2));
+    let slept = slept.lock().unwrap().clone();
+    assert!(slept[0] >= Duration::from_millis(1500), "slept {slept:?}");
+    assert_eq!(server.stop().len(), 2);
+}
+
+#[tokio::test]
+async fn a_hostile_retry_after_is_capped_by_the_adjust_ceiling() {
+    let a_day = Reply { status: 429, retry_after: Some("86400".into()), ..Reply::default() };
+    let server = ScriptedServer::start(vec![a_day, status(200)]);
+    let (slept, sleep) = recorder();
+    let policy = Policy::http().when(Failure::verdict).adjust_ceiling(Duration::from_secs(30));
+    let client = client(RetryMiddleware::new(policy).sleep(sleep));
+
+    let response = client.get(&server.url).send().await.expect("a response");
+    assert_eq!((response.status().as_u16(), attempts(&response)), (200, 2));
+    assert_eq!(*slept.lock().unwrap(), [Duration::from_secs(30)]);
     assert_eq!(server.stop().len(), 2);
 }
 
