@@ -435,10 +435,12 @@ impl Default for RetryMiddleware<Exponential> {
 impl<S> RetryMiddleware<S> {
     /// A middleware that retries under `policy`: its schedule, hooks and limits.
     ///
-    /// Set the name, budget, attempt timeout and `max_elapsed` here rather than on the
-    /// policy: a request sent only once (not idempotent, or a streaming body) is kept to
-    /// them too, and the name labels the [`RetryError`]. [`Policy::http`] works as it is;
-    /// add `.when(Failure::verdict)` to stop at once when a breaker refuses a call.
+    /// Set the name and `max_elapsed` here rather than on the policy: a request sent only
+    /// once (not idempotent, or a streaming body) is still cut at `max_elapsed`, and the
+    /// name labels the [`RetryError`] (the attempt timeout and the breaker exist only here).
+    /// Such a request does not go through the policy: it spends no budget, and its log
+    /// line is a `debug!`. [`Policy::http`] works as it is; add `.when(Failure::verdict)`
+    /// to stop at once when a breaker refuses a call.
     ///
     /// ```
     /// use persevere::integrations::reqwest::RetryMiddleware;
