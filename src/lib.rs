@@ -44,6 +44,9 @@
 //!   form, so a TOML or JSON config can say `retry = "exponential(initial=100ms)"`.
 //! * `tower`: `integrations::tower`, a tower retry layer built from a `Policy` and a
 //!   classifier, with ready classifiers for HTTP statuses and gRPC (gRFC A6) responses.
+//! * `reqwest`: `integrations::reqwest::RetryMiddleware`, a reqwest-middleware middleware
+//!   built from a `Policy`: idempotent methods only, `Retry-After` honoured, the attempt
+//!   count on the response.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

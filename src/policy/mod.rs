@@ -3,8 +3,8 @@
 
 mod config;
 
-pub use config::{ConfigError, PolicyConfig};
 pub use crate::retry::DEFAULT_ADJUST_CEILING;
+pub use config::{ConfigError, PolicyConfig};
 
 use core::fmt;
 use std::future::Future;
