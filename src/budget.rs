@@ -103,8 +103,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 mod config;
+mod text;
 
 pub use config::{BudgetBuilder, BudgetError};
+pub use text::BudgetConfig;
 
 /// Thousandths of a token per token.
 const MILLI: u64 = 1000;

@@ -40,8 +40,10 @@
 //! * `metrics`: retries, breakers, budgets and supervisors report counters, a delay histogram
 //!   and gauges through the `metrics` facade, to any exporter; the `metrics` module lists
 //!   the names and labels.
-//! * `serde`: schedules (and [`Schedule`]) serialize and deserialize through their text
-//!   form, so a TOML or JSON config can say `retry = "exponential(initial=100ms)"`.
+//! * `serde`: schedules (and [`Schedule`]), [`PolicyConfig`](policy::PolicyConfig),
+//!   [`BreakerConfig`](breaker::BreakerConfig) and [`BudgetConfig`](budget::BudgetConfig)
+//!   serialize and deserialize through their text form, so a TOML or JSON config can say
+//!   `retry = "exponential(initial=100ms)"`.
 //! * `tower`: `integrations::tower`, a tower retry layer built from a `Policy` and a
 //!   classifier, with ready classifiers for HTTP statuses and gRPC (gRFC A6) responses.
 //! * `reqwest`: `integrations::reqwest::RetryMiddleware`, a reqwest-middleware middleware

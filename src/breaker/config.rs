@@ -38,10 +38,73 @@ impl Default for Settings {
 /// The shortest sampling window: ten slices of at least a millisecond each.
 const MIN_SAMPLING_WINDOW: Duration = Duration::from_millis(10);
 
-/// Refuses a setting with a message naming it and the value, as the crate's setters do.
+/// A refused setting: its name, its value and what was expected. The builder panics with
+/// this message and the text form reports it at the value's token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    setting: &'static str,
+    value: String,
+    expected: &'static str,
+}
+
+impl Invalid {
+    fn new(setting: &'static str, value: impl fmt::Debug, expected: &'static str) -> Self {
+        Invalid { setting, value: format!("{value:?}"), expected }
+    }
+
+    /// Panics with the message, blaming the caller of the setter.
+    #[track_caller]
+    fn refuse(self) -> ! {
+        panic!("{self}")
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {} {}: expected {}", self.setting, self.value, self.expected)
+    }
+}
+
+/// Unwraps a checked setting, or panics with its message at the setter's caller.
 #[track_caller]
-fn refuse(setting: &str, value: impl fmt::Debug, expected: &str) -> ! {
-    panic!("invalid {setting} {value:?}: expected {expected}")
+fn checked<T>(result: Result<T, Invalid>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(invalid) => invalid.refuse(),
+    }
+}
+
+/// Checks a count that must be at least 1 (every count setting).
+pub(crate) fn check_count(setting: &'static str, n: u32) -> Result<u32, Invalid> {
+    if n == 0 { Err(Invalid::new(setting, n, "at least 1")) } else { Ok(n) }
+}
+
+/// Checks a failure ratio: above 0 and at most 1.
+pub(crate) fn check_ratio(ratio: f64) -> Result<f64, Invalid> {
+    // Written so that NaN fails the test too.
+    if ratio > 0.0 && ratio <= 1.0 {
+        Ok(ratio)
+    } else {
+        Err(Invalid::new("failure_ratio", ratio, "a number above 0 and at most 1"))
+    }
+}
+
+/// Checks a sampling window: at least 10 ms.
+pub(crate) fn check_window(window: Duration) -> Result<Duration, Invalid> {
+    if window < MIN_SAMPLING_WINDOW {
+        Err(Invalid::new("sampling_window", window, "at least 10ms"))
+    } else {
+        Ok(window)
+    }
+}
+
+/// Checks a break duration: more than zero.
+pub(crate) fn check_break(duration: Duration) -> Result<Duration, Invalid> {
+    if duration.is_zero() {
+        Err(Invalid::new("break_duration", duration, "more than zero"))
+    } else {
+        Ok(duration)
+    }
 }
 
 /// Configures a [`CircuitBreaker`]; start from [`CircuitBreaker::builder`].
@@ -108,10 +171,7 @@ impl<C: Clock> Builder<C> {
     /// If `n` is 0: "invalid consecutive_failures 0: expected at least 1".
     #[track_caller]
     pub fn consecutive_failures(mut self, n: u32) -> Self {
-        if n == 0 {
-            refuse("consecutive_failures", n, "at least 1");
-        }
-        self.settings.consecutive_failures = n;
+        self.settings.consecutive_failures = checked(check_count("consecutive_failures", n));
         self
     }
 
@@ -127,11 +187,7 @@ impl<C: Clock> Builder<C> {
     /// number above 0 and at most 1".
     #[track_caller]
     pub fn failure_ratio(mut self, ratio: f64) -> Self {
-        // Written so that NaN fails the test too.
-        if !(ratio > 0.0 && ratio <= 1.0) {
-            refuse("failure_ratio", ratio, "a number above 0 and at most 1");
-        }
-        self.settings.failure_ratio = Some(ratio);
+        self.settings.failure_ratio = Some(checked(check_ratio(ratio)));
         self
     }
 
@@ -145,10 +201,7 @@ impl<C: Clock> Builder<C> {
     /// If `window` is under 10 ms, e.g. "invalid sampling_window 5ms: expected at least 10ms".
     #[track_caller]
     pub fn sampling_window(mut self, window: Duration) -> Self {
-        if window < MIN_SAMPLING_WINDOW {
-            refuse("sampling_window", window, "at least 10ms");
-        }
-        self.settings.sampling_window = window;
+        self.settings.sampling_window = checked(check_window(window));
         self
     }
 
@@ -160,10 +213,7 @@ impl<C: Clock> Builder<C> {
     /// If `n` is 0: "invalid minimum_calls 0: expected at least 1".
     #[track_caller]
     pub fn minimum_calls(mut self, n: u32) -> Self {
-        if n == 0 {
-            refuse("minimum_calls", n, "at least 1");
-        }
-        self.settings.minimum_calls = n;
+        self.settings.minimum_calls = checked(check_count("minimum_calls", n));
         self
     }
 
@@ -177,10 +227,7 @@ impl<C: Clock> Builder<C> {
     /// If `duration` is zero: "invalid break_duration 0ns: expected more than zero".
     #[track_caller]
     pub fn break_duration(mut self, duration: Duration) -> Self {
-        if duration.is_zero() {
-            refuse("break_duration", duration, "more than zero");
-        }
-        self.settings.break_duration = duration;
+        self.settings.break_duration = checked(check_break(duration));
         self
     }
 
@@ -195,10 +242,7 @@ impl<C: Clock> Builder<C> {
     /// If `n` is 0: "invalid max_probes 0: expected at least 1".
     #[track_caller]
     pub fn max_probes(mut self, n: u32) -> Self {
-        if n == 0 {
-            refuse("max_probes", n, "at least 1");
-        }
-        self.settings.max_probes = n;
+        self.settings.max_probes = checked(check_count("max_probes", n));
         self
     }
 
@@ -212,10 +256,7 @@ impl<C: Clock> Builder<C> {
     /// If `n` is 0: "invalid probe_successes 0: expected at least 1".
     #[track_caller]
     pub fn probe_successes(mut self, n: u32) -> Self {
-        if n == 0 {
-            refuse("probe_successes", n, "at least 1");
-        }
-        self.settings.probe_successes = n;
+        self.settings.probe_successes = checked(check_count("probe_successes", n));
         self
     }
 

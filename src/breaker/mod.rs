@@ -119,11 +119,13 @@ use crate::clock::{Clock, SystemClock};
 mod config;
 mod error;
 mod state;
+mod text;
 mod window;
 
 pub use config::Builder;
 pub use error::{BreakerError, Rejected};
 pub use state::State;
+pub use text::BreakerConfig;
 
 use config::{Hook, Settings};
 use state::Word;
