@@ -364,6 +364,35 @@
 //! | `.map(jitter)`: each delay times uniform `[0, 1)` | [`jitter`]`(Jitter::Full)` |
 //! | `.take(n)`: its strategies never end | [`max_retries`]`(n)`; ours end after 3 unless told, so `.take(n)` needs [`forever`] first |
 //!
+//! ## `reqwest-retry` (reqwest-middleware)
+//!
+//! With the `reqwest` feature: `persevere::integrations::reqwest`.
+//!
+//! | reqwest-retry | persevere |
+//! |---|---|
+//! | `RetryTransientMiddleware::new_with_policy(policy)` | `RetryMiddleware::new(policy)`, or `RetryMiddleware::default()` (the HTTP preset) |
+//! | `ExponentialBackoff::builder().build_with_max_retries(n)` | a [`Policy`] over `Exponential::new(..).max_retries(n)` |
+//! | `RetryableStrategy::handle(&result)` (sees the result, not the request) | the policy's [`when`], given a `Failure` with the method, URL, status and headers |
+//! | `DefaultRetryableStrategy` (retries every connect error, POST too) | `Failure::verdict`: refused, reset or aborted connects only; idempotent methods only unless `Idempotency-Key` or `idempotent_only(false)` |
+//! | `Retry-After` not read | honoured in both forms, and `x-amz-retry-after`, capped by the adjust ceiling |
+//! | a streaming body fails before it is sent | sent once |
+//! | no attempt count on success | `Attempts` and the `Report` in the response's extensions |
+//! | tokio's sleep | the retry's own sleep (futures-timer by default, `.sleep(f)`) |
+//! | no budget, breaker or attempt timeout | `.budget(&b)`, `.breaker(arc)`, `.attempt_timeout(d)`, `.max_elapsed(d)` |
+//!
+//! ## tower's `retry`
+//!
+//! With the `tower` feature: `persevere::integrations::tower`.
+//!
+//! | tower | persevere |
+//! |---|---|
+//! | `RetryLayer::new(policy)` with a hand-written `Policy` | `RetryLayer::new(policy, classifier)` with a [`Policy`] and `HttpStatus`, `grpc::A6Classifier` or any `Fn(&Result<Res, Err>) -> Outcome` |
+//! | `Policy::retry(&mut self, req, &mut result)` | the classifier's `Outcome`: `Success`, `Retry(hint)`, `Throttled(hint)`, `Fail` |
+//! | `Policy::clone_request` returning `None`: no retry, silently | `.clone_request(f)`; a request it cannot copy fails with `RetryError::NotCloneable` |
+//! | `TpsBudget` | [`budget`] with a shared `RetryBudget` |
+//! | `Backoff` on tokio's timer | the policy's schedule, slept with futures-timer or `.sleep(f)` |
+//! | no `Retry-After`, no `grpc-retry-pushback-ms` | honoured by `HttpStatus` and `A6Classifier` (a negative pushback stops) |
+//!
 //! # Recipes
 //!
 //! ## A database connection
