@@ -125,6 +125,12 @@ fn errors_point_at_the_bad_token() {
         error("breaker(name=a%4)").2,
         "at byte 14, \"%4\": invalid name: `%` must be followed by two hex digits"
     );
+    // Found by the `parse` fuzz target: a `%` before a character of two bytes panicked on a
+    // slice that ended inside it.
+    assert_eq!(
+        error("breaker(name=a%\u{95}b)").2,
+        "at byte 14, \"%\\u{95}b\": invalid name: `%` must be followed by two hex digits"
+    );
     assert_eq!(
         error("breaker(name=%FF)").2,
         "at byte 13, \"%FF\": invalid name: the escapes do not decode to UTF-8"

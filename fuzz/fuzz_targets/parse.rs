@@ -1,4 +1,5 @@
-//! Arbitrary text through the schedules' `FromStr`.
+//! Arbitrary text through the `FromStr` of every type with a text form: the schedules, the
+//! policy, breaker and budget configurations.
 //!
 //! Parsing never panics; an error points at a token that really is at its position in the
 //! input; and whatever parses prints back (`Display`) to text that parses to an equal
@@ -9,6 +10,9 @@ use std::fmt::{Debug, Display};
 use std::str::FromStr;
 
 use libfuzzer_sys::fuzz_target;
+use persevere::breaker::BreakerConfig;
+use persevere::budget::BudgetConfig;
+use persevere::policy::PolicyConfig;
 use persevere::{Exponential, Fibonacci, Fixed, ParseError, Schedule};
 
 fuzz_target!(|data: &[u8]| {
@@ -19,6 +23,9 @@ fuzz_target!(|data: &[u8]| {
     round_trip::<Fixed>(text);
     round_trip::<Fibonacci>(text);
     round_trip::<Schedule>(text);
+    round_trip::<PolicyConfig>(text);
+    round_trip::<BreakerConfig>(text);
+    round_trip::<BudgetConfig>(text);
 });
 
 fn round_trip<S>(text: &str)

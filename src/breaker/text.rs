@@ -304,7 +304,10 @@ fn parse_name(value: Token<'_>) -> Result<String, ParseError> {
         if text[i] == b'%' {
             let hex = text.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
             let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) else {
-                let escape = &value.text[i..value.text.len().min(i + 3)];
+                // `%` and what follows, up to two characters, cut at a character boundary.
+                let rest = &value.text[i..];
+                let end = rest.char_indices().nth(3).map_or(rest.len(), |(j, _)| j);
+                let escape = &rest[..end];
                 let escape = Token { text: escape, at: value.at + i };
                 return Err(escape.error("invalid name: `%` must be followed by two hex digits"));
             };
