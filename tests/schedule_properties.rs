@@ -134,7 +134,7 @@ fn jitter() -> impl Strategy<Value = Jitter> {
         Just(Jitter::Decorrelated),
         Just(Jitter::proportional(1.0)),
         Just(Jitter::proportional(0.000001)),
-        (1u32..=1_000_000).prop_map(|m| Jitter::Proportional(Proportion::from_millionths(m))),
+        (1u32..=1_000_000).prop_map(|m| Jitter::Proportional(Proportion::from_millionths(m).get())),
     ]
 }
 
@@ -309,7 +309,8 @@ proptest! {
                     );
                 }
                 Jitter::Proportional(p) => {
-                    let (dn, sn, m) = (d.as_nanos(), s.as_nanos(), u128::from(p.millionths()));
+                    let m = Proportion::new(p).millionths();
+                    let (dn, sn, m) = (d.as_nanos(), s.as_nanos(), u128::from(m));
                     let slack = if sn < u128::from(u64::MAX) { 0 } else { sn >> 40 };
                     prop_assert!(d <= settings.cap(), "step {}: {:?} above the cap", k, d);
                     prop_assert!(

@@ -17,7 +17,7 @@ mod any_schedule;
 use any_schedule::Any;
 
 /// ±10%.
-const TENTH: Jitter = Jitter::Proportional(Proportion::from_millionths(100_000));
+const TENTH: Jitter = Jitter::Proportional(0.1);
 const JITTERS: [Jitter; 5] =
     [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated, TENTH];
 const RANDOM: [Jitter; 4] = [Jitter::Full, Jitter::Equal, Jitter::Decorrelated, TENTH];
@@ -1462,7 +1462,7 @@ fn in_proportional_band(d: Duration, s: Duration, millionths: u32, cap: Duration
 fn proportional_jitter_stays_in_its_band() {
     let cap = secs(3);
     for millionths in [1, 1_000, 100_000, 333_333, 500_000, 999_999, 1_000_000] {
-        let jitter = Jitter::Proportional(Proportion::from_millionths(millionths));
+        let jitter = Jitter::Proportional(Proportion::from_millionths(millionths).get());
         for base in Any::all(ms(7)) {
             let base = base.with(|s| s.max_delay(cap).forever());
             let steps: Vec<_> = base.clone().take(40).collect();
@@ -1660,14 +1660,24 @@ fn a_negative_proportion_is_refused() {
 }
 
 #[test]
+#[should_panic(expected = "1.5")]
+fn a_proportion_above_one_is_refused_by_the_setter_naming_it() {
+    let _ = Fixed::new(ms(1)).jitter(Jitter::Proportional(1.5));
+}
+
+#[test]
 #[should_panic(expected = "invalid proportion")]
 fn too_many_millionths_are_refused() {
     let _ = Proportion::from_millionths(1_000_001);
 }
 
 #[test]
-fn proportional_jitter_keeps_jitter_small() {
-    assert_eq!(std::mem::size_of::<Jitter>(), 8);
+fn proportional_jitter_keeps_schedules_small() {
+    // `Jitter::Proportional(p)` holds the `f64` the caller wrote; a schedule keeps only the
+    // kind and the millionths, so the schedules do not grow.
+    assert_eq!(std::mem::size_of::<Jitter>(), 16);
+    assert!(std::mem::size_of::<Exponential>() <= 120);
+    assert_eq!(Jitter::Proportional(0.1), Jitter::proportional(0.1));
     assert_eq!(Proportion::new(0.1).millionths(), 100_000);
     assert_eq!(Proportion::new(0.0000014).millionths(), 1);
     assert_eq!(Proportion::ONE.get(), 1.0);

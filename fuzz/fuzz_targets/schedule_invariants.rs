@@ -202,7 +202,7 @@ fn check<S: Schedule>(base: S, law: Law, s: &Settings) {
         JitterIn::Equal => Jitter::Equal,
         JitterIn::Decorrelated => Jitter::Decorrelated,
         JitterIn::Proportional(m) => {
-            Jitter::Proportional(Proportion::from_millionths(1 + m % 1_000_000))
+            Jitter::Proportional(Proportion::from_millionths(1 + m % 1_000_000).get())
         }
     };
     let total = s.total.map(Dur::get);
@@ -323,7 +323,8 @@ fn check<S: Schedule>(base: S, law: Law, s: &Settings) {
             Jitter::Proportional(p) => {
                 // [s (1 - p), min(cap, s (1 + p))]: exact below u64::MAX nanoseconds, within
                 // float rounding (a part in 2^40) above.
-                let (d, st, m) = (delay.as_nanos(), step.as_nanos(), u128::from(p.millionths()));
+                let m = Proportion::new(p).millionths();
+                let (d, st, m) = (delay.as_nanos(), step.as_nanos(), u128::from(m));
                 let slack = if st < u128::from(u64::MAX) { 0 } else { (st >> 40) * 1_000_000 };
                 assert!(
                     d * 1_000_000 + slack >= st * (1_000_000 - m),

@@ -266,7 +266,7 @@ impl<G: Growth> Engine<G> {
         let drawn = self.drawn();
         self.jitter = jitter.kind();
         // At most 1,000,000, 20 bits: the low 16 here, the rest in the flags' high nibble.
-        let millionths = jitter.millionths();
+        let millionths = jitter.millionths().unwrap_or_else(|e| super::refuse(e));
         self.millionths = millionths as u16;
         self.flags = (self.flags & FLAGS) | ((millionths >> 16) as u8) << 4;
         self.count_from(drawn);
@@ -720,7 +720,13 @@ macro_rules! schedule_api {
             ///     assert!(j <= p);
             /// }
             /// ```
+            ///
+            /// # Panics
+            ///
+            /// If `jitter` is `Proportional(p)` with a `p` that is NaN, not above 0, above 1,
+            /// or below half a millionth, naming the value.
             #[inline]
+            #[track_caller]
             pub fn jitter(mut self, jitter: crate::Jitter) -> Self {
                 self.engine.set_jitter(jitter);
                 self

@@ -38,7 +38,7 @@ use super::{Invalid, refuse};
 ///
 /// `Jitter` is `Copy`, `Eq` and `Hash`, and 8 bytes: a [`Proportion`] is kept in whole
 /// millionths.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default)]
 pub enum Jitter {
     /// No randomness: every delay is the schedule's own.
     #[default]
@@ -69,11 +69,36 @@ pub enum Jitter {
     ///     assert!(delay >= step * 9 / 10 && delay <= step * 11 / 10);
     /// }
     /// ```
-    Proportional(Proportion),
+    ///
+    /// `p` is a fraction above 0 and at most 1; a schedule keeps it rounded to the nearest
+    /// millionth, and its setter refuses any other `p`, naming it.
+    Proportional(f64),
 }
 
-/// A fraction above 0 and at most 1, kept in whole millionths (parts per million), so that
-/// [`Jitter`] stays `Copy`, `Eq` and `Hash` and a decimal such as `0.1` is kept exactly.
+/// Two jitters are equal when they are the same kind with the same proportion, bit for bit.
+impl PartialEq for Jitter {
+    fn eq(&self, other: &Jitter) -> bool {
+        match (self, other) {
+            (Jitter::Proportional(a), Jitter::Proportional(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a.kind() == b.kind(),
+        }
+    }
+}
+
+impl Eq for Jitter {}
+
+impl core::hash::Hash for Jitter {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        (self.kind() as u8).hash(state);
+        if let Jitter::Proportional(p) = self {
+            p.to_bits().hash(state);
+        }
+    }
+}
+
+/// A fraction above 0 and at most 1, kept in whole millionths (parts per million): how a
+/// schedule keeps the `p` of [`Jitter::Proportional`], so that a decimal such as `0.1` is
+/// kept exactly.
 ///
 /// Prints as the decimal it stands for (`0.1`, `0.000001`, `1`).
 ///
@@ -93,7 +118,7 @@ pub struct Proportion(u32);
 pub(crate) const MILLION: u32 = 1_000_000;
 
 impl Proportion {
-    /// The whole step: `Proportional(Proportion::ONE)` draws from `[0, min(cap, 2 s_k)]`.
+    /// The whole step: `p = 1` draws from `[0, min(cap, 2 s_k)]`.
     pub const ONE: Proportion = Proportion(MILLION);
 
     /// `p`, rounded to the nearest millionth.
@@ -213,7 +238,7 @@ impl Jitter {
     /// If `p` is NaN, not above 0, above 1, or below half a millionth, naming the value.
     #[track_caller]
     pub fn proportional(p: f64) -> Jitter {
-        Jitter::Proportional(Proportion::new(p))
+        Jitter::Proportional(Proportion::new(p).get())
     }
 
     /// The keyword used by `Display` and `FromStr` of the schedules; the proportional
@@ -247,12 +272,12 @@ impl Jitter {
         }
     }
 
-    /// The proportion in millionths, 0 for the other kinds.
+    /// The proportion in millionths, 0 for the other kinds; or the proportion it cannot be.
     #[inline]
-    pub(crate) fn millionths(self) -> u32 {
+    pub(crate) fn millionths(self) -> Result<u32, Invalid> {
         match self {
-            Jitter::Proportional(p) => p.0,
-            _ => 0,
+            Jitter::Proportional(p) => Proportion::checked(p).map(Proportion::millionths),
+            _ => Ok(0),
         }
     }
 
@@ -265,7 +290,9 @@ impl Jitter {
             Kind::Equal => Jitter::Equal,
             Kind::Decorrelated => Jitter::Decorrelated,
             // Kept from a valid proportion; clamped rather than trusted, never panicking.
-            Kind::Proportional => Jitter::Proportional(Proportion(millionths.clamp(1, MILLION))),
+            Kind::Proportional => {
+                Jitter::Proportional(Proportion(millionths.clamp(1, MILLION)).get())
+            }
         }
     }
 }
@@ -273,7 +300,11 @@ impl Jitter {
 impl fmt::Display for Jitter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Jitter::Proportional(p) => write!(f, "proportional({p})"),
+            // As a schedule keeps it, rounded to the millionth, when it is a valid proportion.
+            Jitter::Proportional(p) => match Proportion::checked(*p) {
+                Ok(p) => write!(f, "proportional({p})"),
+                Err(_) => write!(f, "proportional({p})"),
+            },
             _ => f.write_str(self.keyword()),
         }
     }

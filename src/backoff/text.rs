@@ -186,7 +186,7 @@ fn parse_jitter(value: Token<'_>) -> Result<Jitter, ParseError> {
         p.error("invalid jitter proportion: expected a number above 0 and at most 1")
     })?;
     let proportion = Proportion::checked(number).map_err(|e| p.error(e))?;
-    Ok(Jitter::Proportional(proportion))
+    Ok(Jitter::Proportional(proportion.get()))
 }
 
 /// Reads `name(first=…, …)`: the schedule's first setting, then the rest in any order.
