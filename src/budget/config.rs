@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{MAX_TOKENS, MILLI, RetryBudget, Rules};
+use super::{BudgetConfig, MAX_TOKENS, MILLI, RetryBudget, Rules};
 
 /// Free parameters for a [`RetryBudget`]; made by [`RetryBudget::builder`].
 ///
@@ -43,16 +43,21 @@ pub struct BudgetBuilder {
 
 impl BudgetBuilder {
     pub(super) fn new(capacity: f64) -> Self {
+        BudgetBuilder::from_config(&BudgetConfig::new(capacity))
+    }
+
+    /// A builder with the settings of `config`, whose defaults are the builder's.
+    pub(super) fn from_config(config: &BudgetConfig) -> Self {
         BudgetBuilder {
-            capacity,
-            initial: None,
-            retry_cost: 1.0,
-            timeout_retry_cost: None,
-            throttled_retry_cost: None,
-            failure_cost: 0.0,
-            success_deposit: 0.0,
-            refund_on_success: false,
-            reserve: 0.0,
+            capacity: config.capacity,
+            initial: config.initial,
+            retry_cost: config.retry_cost,
+            timeout_retry_cost: config.timeout_retry_cost,
+            throttled_retry_cost: config.throttled_retry_cost,
+            failure_cost: config.failure_cost,
+            success_deposit: config.success_deposit,
+            refund_on_success: config.refund_on_success,
+            reserve: config.reserve,
         }
     }
 

@@ -118,22 +118,7 @@ impl BudgetConfig {
     /// # Ok::<(), persevere::ParseError>(())
     /// ```
     pub fn builder(&self) -> BudgetBuilder {
-        let mut builder = RetryBudget::builder(self.capacity)
-            .retry_cost(self.retry_cost)
-            .failure_cost(self.failure_cost)
-            .success_deposit(self.success_deposit)
-            .refund_on_success(self.refund_on_success)
-            .reserve(self.reserve);
-        if let Some(tokens) = self.initial {
-            builder = builder.initial(tokens);
-        }
-        if let Some(tokens) = self.timeout_retry_cost {
-            builder = builder.timeout_retry_cost(tokens);
-        }
-        if let Some(tokens) = self.throttled_retry_cost {
-            builder = builder.throttled_retry_cost(tokens);
-        }
-        builder
+        BudgetBuilder::from_config(self)
     }
 
     /// Checks the settings and makes the budget, as [`BudgetBuilder::build`] does.
