@@ -75,23 +75,15 @@ impl Default for BreakerConfig {
     /// assert_eq!(BreakerConfig::default().consecutive_failures, 5);
     /// ```
     fn default() -> Self {
-        let Settings {
-            consecutive_failures,
-            failure_ratio,
-            sampling_window,
-            minimum_calls,
-            break_duration,
-            max_probes,
-            probe_successes,
-        } = Settings::default();
+        let defaults = Settings::default();
         BreakerConfig {
-            consecutive_failures,
-            failure_ratio,
-            sampling_window,
-            minimum_calls,
-            break_duration,
-            max_probes,
-            probe_successes,
+            consecutive_failures: defaults.consecutive_failures,
+            failure_ratio: defaults.failure_ratio,
+            sampling_window: defaults.sampling_window,
+            minimum_calls: defaults.minimum_calls,
+            break_duration: defaults.break_duration,
+            max_probes: defaults.max_probes,
+            probe_successes: defaults.probe_successes,
             name: String::new(),
         }
     }

@@ -14,7 +14,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::budget::RetryKind;
-use crate::clock::SystemClock;
 use crate::retry::hooks::Limits;
 use crate::retry::hooks::{RetryHooks, Timing, Verdict};
 use crate::retry::{Plain, WithAttempt, blocking, future};
@@ -241,14 +240,7 @@ impl<S, E> Policy<S, E> {
     pub fn retry<T, Op>(
         &self,
         op: Op,
-    ) -> blocking::Retry<
-        S::IntoIter,
-        Plain<Op>,
-        &SharedHooks<E>,
-        blocking::ThreadSleep,
-        SystemClock,
-        Limits,
-    >
+    ) -> blocking::Retry<S::IntoIter, Plain<Op>, &SharedHooks<E>, Limits>
     where
         S: Clone + IntoIterator<Item = Duration>,
         Op: FnMut() -> Result<T, E>,
@@ -260,14 +252,7 @@ impl<S, E> Policy<S, E> {
     pub fn retry_with<T, Op>(
         &self,
         op: Op,
-    ) -> blocking::Retry<
-        S::IntoIter,
-        WithAttempt<Op>,
-        &SharedHooks<E>,
-        blocking::ThreadSleep,
-        SystemClock,
-        Limits,
-    >
+    ) -> blocking::Retry<S::IntoIter, WithAttempt<Op>, &SharedHooks<E>, Limits>
     where
         S: Clone + IntoIterator<Item = Duration>,
         Op: FnMut(Attempt) -> Result<T, E>,
@@ -284,14 +269,7 @@ impl<S, E> Policy<S, E> {
     pub fn retry_async<T, Op, Fut>(
         &self,
         op: Op,
-    ) -> future::Retry<
-        S::IntoIter,
-        Plain<Op>,
-        &SharedHooks<E>,
-        future::DefaultSleep,
-        SystemClock,
-        Limits,
-    >
+    ) -> future::Retry<S::IntoIter, Plain<Op>, &SharedHooks<E>, Limits>
     where
         S: Clone + IntoIterator<Item = Duration>,
         Op: FnMut() -> Fut,
@@ -304,14 +282,7 @@ impl<S, E> Policy<S, E> {
     pub fn retry_async_with<T, Op, Fut>(
         &self,
         op: Op,
-    ) -> future::Retry<
-        S::IntoIter,
-        WithAttempt<Op>,
-        &SharedHooks<E>,
-        future::DefaultSleep,
-        SystemClock,
-        Limits,
-    >
+    ) -> future::Retry<S::IntoIter, WithAttempt<Op>, &SharedHooks<E>, Limits>
     where
         S: Clone + IntoIterator<Item = Duration>,
         Op: FnMut(Attempt) -> Fut,

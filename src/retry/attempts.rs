@@ -25,7 +25,7 @@ macro_rules! retry_loop {
         #[allow(clippy::let_unit_value, path_statements)]
         #[inline]
         pub(super) fn $name<S, Op, H, Sl, C, L, T, E, R>(
-            mut retry: Retry<S, Op, H, Sl, C, L>,
+            mut retry: Retry<S, Op, H, L, Sl, C>,
             _returns: R,
         ) -> impl Future<Output = R::Output>
         where

@@ -77,7 +77,7 @@ where
 pub fn retry_with<S, Op, T, E>(
     schedule: S,
     op: Op,
-) -> Retry<S::IntoIter, WithAttempt<Op>, Hooks<E>, ThreadSleep, SystemClock, Limits>
+) -> Retry<S::IntoIter, WithAttempt<Op>, Hooks<E>, Limits>
 where
     S: IntoIterator<Item = Duration>,
     Op: FnMut(Attempt) -> Result<T, E>,
@@ -87,7 +87,7 @@ where
 
 builder!(ThreadSleep, "run it with [`call`](Retry::call)");
 
-impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
+impl<S, Op, H, L, Sl, C> Retry<S, Op, H, L, Sl, C> {
     /// Sleep with `sleep` instead of `std::thread::sleep`: to record delays in a test, to
     /// advance a [`ManualClock`](crate::clock::ManualClock), or to wait on a condition.
     ///
@@ -102,12 +102,12 @@ impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
     /// assert_eq!(slept, [1, 2, 4].map(Duration::from_secs));
     /// ```
     #[inline]
-    pub fn sleep<Sl2: FnMut(Duration)>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C, L> {
+    pub fn sleep<Sl2: FnMut(Duration)>(self, sleep: Sl2) -> Retry<S, Op, H, L, Sl2, C> {
         self.with_sleep(sleep)
     }
 }
 
-impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L>
+impl<S, Op, H, L, Sl, C> Retry<S, Op, H, L, Sl, C>
 where
     S: Iterator<Item = Duration>,
     Sl: Sleeper,

@@ -12,7 +12,7 @@ macro_rules! builder {
         /// sleep and the clock when [`sleep`](Retry::sleep) or [`clock`](Retry::clock)
         /// replaced the defaults, `L` the [`Limits`](crate::hooks::Limits) once one is set.
         #[must_use = "a retry does nothing until `call` runs it"]
-        pub struct Retry<S, Op, H, Sl = $DefaultSleep, C = SystemClock, L = Unset> {
+        pub struct Retry<S, Op, H, L = Unset, Sl = $DefaultSleep, C = SystemClock> {
             run: Run<S>,
             op: Op,
             hooks: H,
@@ -21,7 +21,7 @@ macro_rules! builder {
             clock: C,
         }
 
-        impl<S: Iterator<Item = Duration>, Op, H, L> Retry<S, Op, H, $DefaultSleep, SystemClock, L> {
+        impl<S: Iterator<Item = Duration>, Op, H, L> Retry<S, Op, H, L> {
             #[inline]
             pub(crate) fn new(schedule: impl IntoIterator<IntoIter = S>, op: Op, hooks: H, limits: L) -> Self {
                 let run = Run::new(schedule);
@@ -29,12 +29,12 @@ macro_rules! builder {
             }
         }
 
-        impl<S, Op, E, W, N, A, G, T, Sl, C, L> Retry<S, Op, Hooks<E, W, N, A, G, T>, Sl, C, L> {
+        impl<S, Op, E, W, N, A, G, T, L, Sl, C> Retry<S, Op, Hooks<E, W, N, A, G, T>, L, Sl, C> {
             #[inline]
             fn map_hooks<H2>(
                 self,
                 f: impl FnOnce(Hooks<E, W, N, A, G, T>) -> H2,
-            ) -> Retry<S, Op, H2, Sl, C, L> {
+            ) -> Retry<S, Op, H2, L, Sl, C> {
                 let Retry { run, op, hooks, limits, sleep, clock } = self;
                 Retry { run, op, hooks: f(hooks), limits, sleep, clock }
             }
@@ -42,11 +42,11 @@ macro_rules! builder {
             $crate::retry::builder::hook_setters!();
         }
 
-        impl<S, Op, H, Sl, C, L: LimitSlot> Retry<S, Op, H, Sl, C, L> {
-            $crate::retry::builder::limit_setters!(Retry<S, Op, H, Sl, C, Limits>);
+        impl<S, Op, H, Sl, C, L: LimitSlot> Retry<S, Op, H, L, Sl, C> {
+            $crate::retry::builder::limit_setters!(Retry<S, Op, H, Limits, Sl, C>);
 
             #[inline]
-            fn map_limits(self, f: impl FnOnce(&mut Limits)) -> Retry<S, Op, H, Sl, C, Limits> {
+            fn map_limits(self, f: impl FnOnce(&mut Limits)) -> Retry<S, Op, H, Limits, Sl, C> {
                 let Retry { run, op, hooks, limits, sleep, clock } = self;
                 let mut limits = limits.into_limits();
                 f(&mut limits);
@@ -54,17 +54,17 @@ macro_rules! builder {
             }
         }
 
-        impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
+        impl<S, Op, H, L, Sl, C> Retry<S, Op, H, L, Sl, C> {
             /// Read time from `clock` instead of the system clock (for `max_elapsed` and
             /// [`Attempt`]).
             #[inline]
-            pub fn clock<C2: Clock>(self, clock: C2) -> Retry<S, Op, H, Sl, C2, L> {
+            pub fn clock<C2: Clock>(self, clock: C2) -> Retry<S, Op, H, L, Sl, C2> {
                 let Retry { run, op, hooks, limits, sleep, .. } = self;
                 Retry { run, op, hooks, limits, sleep, clock }
             }
 
             #[inline]
-            fn with_sleep<Sl2>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C, L> {
+            fn with_sleep<Sl2>(self, sleep: Sl2) -> Retry<S, Op, H, L, Sl2, C> {
                 let Retry { run, op, hooks, limits, clock, .. } = self;
                 Retry { run, op, hooks, limits, sleep, clock }
             }
@@ -73,7 +73,7 @@ macro_rules! builder {
 }
 pub(crate) use builder;
 
-/// The hook setters of a flavour's `Retry<S, Op, Hooks<E, W, N, A, G, T>, Sl, C, L>`; invoked
+/// The hook setters of a flavour's `Retry<S, Op, Hooks<E, W, N, A, G, T>, L, Sl, C>`; invoked
 /// inside that `impl`, whose type has a `map_hooks` method.
 macro_rules! hook_setters {
     () => {
@@ -97,7 +97,7 @@ macro_rules! hook_setters {
         /// assert_eq!(calls, 1);
         /// ```
         #[inline]
-        pub fn when<F, R>(self, f: F) -> Retry<S, Op, Hooks<E, F, N, A, G, T>, Sl, C, L>
+        pub fn when<F, R>(self, f: F) -> Retry<S, Op, Hooks<E, F, N, A, G, T>, L, Sl, C>
         where
             F: Fn(&E) -> R,
             R: $crate::hooks::Verdict,
@@ -126,7 +126,7 @@ macro_rules! hook_setters {
         pub fn notify<F: Fn(&E, Duration)>(
             self,
             f: F,
-        ) -> Retry<S, Op, Hooks<E, W, F, A, G, T>, Sl, C, L> {
+        ) -> Retry<S, Op, Hooks<E, W, F, A, G, T>, L, Sl, C> {
             self.map_hooks(|h| h.notify(f))
         }
 
@@ -156,7 +156,7 @@ macro_rules! hook_setters {
         pub fn adjust<F: Fn(&E, Duration) -> Option<Duration>>(
             self,
             f: F,
-        ) -> Retry<S, Op, Hooks<E, W, N, F, G, T>, Sl, C, L> {
+        ) -> Retry<S, Op, Hooks<E, W, N, F, G, T>, L, Sl, C> {
             self.map_hooks(|h| h.adjust(f))
         }
 
@@ -179,7 +179,7 @@ macro_rules! hook_setters {
         pub fn on_give_up<F: Fn(&E, &crate::Report)>(
             self,
             f: F,
-        ) -> Retry<S, Op, Hooks<E, W, N, A, F, T>, Sl, C, L> {
+        ) -> Retry<S, Op, Hooks<E, W, N, A, F, T>, L, Sl, C> {
             self.map_hooks(|h| h.on_give_up(f))
         }
     };

@@ -158,7 +158,7 @@ where
 pub fn retry_with<S, Op, Fut, T, E>(
     schedule: S,
     op: Op,
-) -> Retry<S::IntoIter, WithAttempt<Op>, Hooks<E>, DefaultSleep, SystemClock, Limits>
+) -> Retry<S::IntoIter, WithAttempt<Op>, Hooks<E>, Limits>
 where
     S: IntoIterator<Item = Duration>,
     Op: FnMut(Attempt) -> Fut,
@@ -174,7 +174,7 @@ pub struct Mutating<F>(pub(crate) F);
 
 builder!(DefaultSleep, "run it by awaiting [`call`](Retry::call)");
 
-impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
+impl<S, Op, H, L, Sl, C> Retry<S, Op, H, L, Sl, C> {
     /// Sleep with `sleep` instead of the default [`futures-timer`](sleep) delay: any
     /// `FnMut(Duration) -> impl Future<Output = ()>`, such as `tokio::time::sleep` or
     /// `async_std::task::sleep`.
@@ -196,7 +196,7 @@ impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
     /// # });
     /// ```
     #[inline]
-    pub fn sleep<Sl2, F>(self, sleep: Sl2) -> Retry<S, Op, H, Sl2, C, L>
+    pub fn sleep<Sl2, F>(self, sleep: Sl2) -> Retry<S, Op, H, L, Sl2, C>
     where
         Sl2: FnMut(Duration) -> F,
         F: Future<Output = ()>,
@@ -205,7 +205,7 @@ impl<S, Op, H, Sl, C, L> Retry<S, Op, H, Sl, C, L> {
     }
 }
 
-impl<S, Op, E, W, N, A, G, Sl, C, L> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C, L> {
+impl<S, Op, E, W, N, A, G, L, Sl, C> Retry<S, Op, Hooks<E, W, N, A, G>, L, Sl, C> {
     /// End an attempt that runs longer than `limit`: its future is dropped, and it fails
     /// with the error `on_timeout()` makes (each attempt holds a clone of `on_timeout`), which then goes through `when`, `notify`,
     /// `adjust` and the give-up hook like any other (a budget charges its retry as a
@@ -241,7 +241,7 @@ impl<S, Op, E, W, N, A, G, Sl, C, L> Retry<S, Op, Hooks<E, W, N, A, G>, Sl, C, L
         self,
         limit: Duration,
         on_timeout: F,
-    ) -> Retry<S, Op, Hooks<E, W, N, A, G, Timeout<F>>, Sl, C, L> {
+    ) -> Retry<S, Op, Hooks<E, W, N, A, G, Timeout<F>>, L, Sl, C> {
         self.map_hooks(|h| h.attempt_timeout(Timeout { limit, error: on_timeout }))
     }
 }
@@ -281,7 +281,7 @@ retry_loop!(maybe_async::must_be_async, attempts_mut, OperationMut);
 /// The `call` methods of one operation shape, which run the loop emitted for its trait.
 macro_rules! calls {
     ($Shape:ident, $Operation:ident, $attempts:ident) => {
-        impl<S, F, H, Sl, C, L> Retry<S, $Shape<F>, H, Sl, C, L>
+        impl<S, F, H, L, Sl, C> Retry<S, $Shape<F>, H, L, Sl, C>
         where
             S: Iterator<Item = Duration>,
             Sl: Sleeper,
