@@ -2,7 +2,7 @@
 //! constructor and the setters that do not depend on how the flavour runs.
 
 /// Emits a flavour's `Retry` builder: the struct (`$DefaultSleep` is the flavour's default
-/// sleep, `$runs` says how to run it), `new`, the hook and settings setters, `clock`, and
+/// sleep, `$runs` says how to run it), `new`, the hook and limit setters, `clock`, and
 /// `with_sleep`, which the flavour's own `sleep` setter calls.
 macro_rules! builder {
     ($DefaultSleep:ident, $runs:literal) => {
