@@ -54,13 +54,32 @@ pub(crate) trait Growth: Copy + Debug + PartialEq {
     fn initial(&self) -> Duration;
     /// Takes note of a new cap, which is at least the initial step.
     fn set_cap(&mut self, cap: &Span);
+    /// The next step in nanoseconds, when the law takes it in a few instructions (a step
+    /// below the cap whose growth does not overflow), advancing the law; else `None`, with
+    /// the law unchanged, for [`full_step`](Growth::full_step). Always inlined, so that the
+    /// common step costs no call.
+    #[inline(always)]
+    fn quick_nanos(&mut self) -> Option<u64> {
+        None
+    }
+    /// The step `quick_nanos` did not take, at most `cap`; advances the law.
+    fn full_step(&mut self, cap: &Span) -> Duration;
     /// The next unjittered step, at most `cap`; advances the law.
-    fn next_step(&mut self, cap: &Span) -> Duration;
+    #[inline(always)]
+    fn next_step(&mut self, cap: &Span) -> Duration {
+        match self.quick_nanos() {
+            Some(n) => Duration::from_nanos(n),
+            None => self.full_step(cap),
+        }
+    }
     /// `next_step` in the form jitter draws from: nanoseconds when below `u64::MAX`, which
-    /// saves a conversion each way for the laws that keep their steps that way.
+    /// saves a conversion each way on the quick path.
     #[inline(always)]
     fn next_nanos(&mut self, cap: &Span) -> Step {
-        Step::of(self.next_step(cap))
+        match self.quick_nanos() {
+            Some(n) => Step::Nanos(n),
+            None => Step::of(self.full_step(cap)),
+        }
     }
     /// Whether every further step equals the one just returned (the law hit the cap or
     /// never grows), so sums over the rest can be multiplied instead of iterated.

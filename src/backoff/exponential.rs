@@ -3,7 +3,7 @@
 use core::time::Duration;
 
 use super::Invalid;
-use super::engine::{Engine, Growth, Step};
+use super::engine::{Engine, Growth};
 use super::math::{nanos_f64, nanos_u64, scale};
 use super::packed::{Span, Word};
 
@@ -251,30 +251,24 @@ impl Growth for Law {
         self.set_stop(cap);
     }
 
-    // Always inlined: a few instructions, with the rare cases behind a call.
     #[inline(always)]
-    fn next_step(&mut self, cap: &Span) -> Duration {
+    fn quick_nanos(&mut self) -> Option<u64> {
         let n = self.next.word();
         if n < self.stop.get() {
             // A `Nanos` step below the cap whose growth fits.
             self.next.set_word(self.grow(n));
-            return Duration::from_nanos(n);
+            return Some(n);
         }
+        None
+    }
+
+    // Always inlined: the cap is one question, the rare cases are behind a call.
+    #[inline(always)]
+    fn full_step(&mut self, cap: &Span) -> Duration {
         if self.kind == Kind::Capped {
             return cap.get();
         }
         self.next_step_slow(cap)
-    }
-
-    /// `next_step`, but the step stays in nanoseconds for jitter to draw from.
-    #[inline(always)]
-    fn next_nanos(&mut self, cap: &Span) -> Step {
-        let n = self.next.word();
-        if n < self.stop.get() {
-            self.next.set_word(self.grow(n));
-            return Step::Nanos(n);
-        }
-        Step::of(self.next_step(cap))
     }
 
     fn settled(&self) -> bool {

@@ -2,7 +2,7 @@
 
 use core::time::Duration;
 
-use super::engine::{Engine, Growth, Step};
+use super::engine::{Engine, Growth};
 use super::math::nanos_u64;
 use super::packed::{Span, Word};
 
@@ -108,33 +108,8 @@ impl Growth for Law {
         }
     }
 
-    // Always inlined: a few instructions, with the rare cases behind a call.
     #[inline(always)]
-    fn next_step(&mut self, cap: &Span) -> Duration {
-        let current = self.current.word();
-        if current < self.stop.get() {
-            let next = self.next.word();
-            return match current.checked_add(next) {
-                Some(after) if after != u64::MAX => {
-                    self.current.set_word(next);
-                    self.next.set_word(after);
-                    Duration::from_nanos(current)
-                }
-                _ => self.next_wide(cap),
-            };
-        }
-        if !self.wide {
-            // `current` is a real term at or above the cap, which so fits in u64
-            // nanoseconds and is reached.
-            self.at_cap = true;
-            return cap.get();
-        }
-        self.next_wide(cap)
-    }
-
-    /// `next_step`, but the step stays in nanoseconds for jitter to draw from.
-    #[inline(always)]
-    fn next_nanos(&mut self, cap: &Span) -> Step {
+    fn quick_nanos(&mut self) -> Option<u64> {
         let current = self.current.word();
         if current < self.stop.get() {
             let next = self.next.word();
@@ -142,11 +117,24 @@ impl Growth for Law {
                 if after != u64::MAX {
                     self.current.set_word(next);
                     self.next.set_word(after);
-                    return Step::Nanos(current);
+                    return Some(current);
                 }
             }
         }
-        Step::of(self.next_step(cap))
+        None
+    }
+
+    // Always inlined: the cap is one question, the rare cases are behind a call.
+    #[inline(always)]
+    fn full_step(&mut self, cap: &Span) -> Duration {
+        if !self.wide && self.current.word() >= self.stop.get() {
+            // `current` is a real term at or above the cap, which so fits in u64
+            // nanoseconds and is reached.
+            self.at_cap = true;
+            return cap.get();
+        }
+        // Past u64 nanoseconds, or about to be.
+        self.next_wide(cap)
     }
 
     fn settled(&self) -> bool {

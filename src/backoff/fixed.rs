@@ -41,7 +41,7 @@ impl Growth for Law {
     }
 
     #[inline(always)]
-    fn next_step(&mut self, _cap: &Span) -> Duration {
+    fn full_step(&mut self, _cap: &Span) -> Duration {
         self.delay.get()
     }
 
