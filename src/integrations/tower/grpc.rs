@@ -8,6 +8,27 @@
 //! reads exactly that: the `grpc-status` header, the HTTP status when a proxy answered instead
 //! of a gRPC server, and the server's `grpc-retry-pushback-ms`.
 //!
+//! # Under tonic
+//!
+//! A tonic `Channel` is a `Service<http::Request<tonic::body::Body>>`, and the layer goes
+//! around it like around any service, with one step more: a tonic request body is a stream,
+//! which cannot be copied for a second attempt, so the stack reads the encoded message into
+//! memory once, before the retry sees it.
+//!
+//! 1. Outermost, `tower::filter::AsyncFilterLayer::new(buffer)`, where `buffer` is an
+//!    `async fn(http::Request<tonic::body::Body>) -> Result<http::Request<Full<Bytes>>,
+//!    tonic::Status>` that collects the body (`http_body_util::BodyExt::collect`). Such a
+//!    request is `Clone`, so the layer's default copy serves.
+//! 2. `RetryLayer::new(policy, A6Classifier::new())`.
+//! 3. Around the channel, `map_request(|r| r.map(tonic::body::Body::new))`, which turns each
+//!    copy back into the body the channel sends.
+//!
+//! Hand the stack to any generated client, `HealthClient::new(stack)` say: a refused call
+//! then comes back as the `tonic::Status` of the last attempt. The crate's
+//! `tests-integration/tests/tonic_health.rs` runs exactly this stack against tonic's health
+//! service on 127.0.0.1 (refusals with and without pushback, codes outside the retryable set,
+//! retries running out).
+//!
 //! ```
 //! use persevere::integrations::tower::grpc::{A6Classifier, Code};
 //! use persevere::integrations::tower::{Classify, Outcome};
