@@ -13,7 +13,10 @@
 //!   region, [`BUILT_DELAYS`] delays are drawn from it and summed through `black_box`, and
 //!   the schedule is dropped; the reported time is all of that, not a per-delay figure. The
 //!   initial delay and the cap pass through `black_box`, as if read from configuration, so
-//!   nothing is built or drawn at compile time.
+//!   nothing is built or drawn at compile time. The helpers that build and draw are
+//!   `#[inline(always)]` for every crate alike, so that each row compiles as a call site
+//!   with its settings written out would: a jitter chosen there, not passed in by a helper
+//!   that three rows share.
 //!
 //! The first kind uses the same settings everywhere: 10 ms initial delay, factor 2, cap
 //! 10 s, 16 delays. Exponential reaches the cap at the 11th delay, so growth and the capped
@@ -537,6 +540,7 @@ const BUILT_CAP: Duration = Duration::from_secs(5);
 ///
 /// Every crate's schedule is drawn from through a closure, so the loop around it is the
 /// same whether the crate yields `Duration`, `Option<Duration>` or answers a retry state.
+#[inline(always)]
 fn draw(mut next: impl FnMut() -> Option<Duration>) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..BUILT_DELAYS {
@@ -554,6 +558,7 @@ fn built(bencher: Bencher, run: impl Fn() -> Duration) {
 
 /// relentless's waits answer a retry state; the caller keeps the attempt and the previous
 /// delay, as in [`relentless_crate`].
+#[inline(always)]
 fn relentless_draw(wait: &impl relentless::Wait) -> Duration {
     let mut attempt = 0;
     let mut previous = None;
@@ -568,6 +573,7 @@ fn relentless_draw(wait: &impl relentless::Wait) -> Duration {
 
 /// The settings as a call site would read them from its configuration: opaque, so that no
 /// schedule is built or drawn from at compile time.
+#[inline(always)]
 fn settings() -> (Duration, Duration) {
     (black_box(BUILT_INITIAL), black_box(BUILT_CAP))
 }
@@ -580,6 +586,7 @@ mod built {
     use backon::BackoffBuilder;
     use persevere::{Exponential, Fibonacci, Fixed, Jitter};
 
+    #[inline(always)]
     fn exponential_backoff(factor: u32, jitter: f32) -> Duration {
         let (initial, cap) = settings();
         let mut b = exponential_backoff::Backoff::new(BUILT_DELAYS as u32 + 1, initial, cap);
@@ -591,6 +598,7 @@ mod built {
 
     /// backoff with its own system clock, read when it is built and at every delay, and its
     /// default 15-minute elapsed-time limit.
+    #[inline(always)]
     fn backoff_exponential(randomization: f64) -> Duration {
         let (initial, cap) = settings();
         let mut b = backoff::ExponentialBackoffBuilder::new()
@@ -606,6 +614,7 @@ mod built {
     mod exponential {
         use super::*;
 
+        #[inline(always)]
         fn persevere(jitter: Jitter) -> Duration {
             let (initial, cap) = settings();
             let mut s = Exponential::new(initial)
@@ -616,6 +625,7 @@ mod built {
             draw(|| s.next())
         }
 
+        #[inline(always)]
         fn backon(jitter: bool) -> Duration {
             let (initial, cap) = settings();
             let mut b = backon::ExponentialBuilder::default()
@@ -631,6 +641,7 @@ mod built {
         }
 
         /// `from_millis(2).factor(50)`: its base is its growth factor, so 2 ms × 50 = 100 ms.
+        #[inline(always)]
         fn tokio_retry() -> tokio_retry::strategy::ExponentialBackoff {
             let (_, cap) = settings();
             tokio_retry::strategy::ExponentialBackoff::from_millis(black_box(2))
@@ -638,6 +649,7 @@ mod built {
                 .max_delay(cap)
         }
 
+        #[inline(always)]
         fn relentless() -> relentless::wait::WaitCapped<relentless::wait::WaitExponential> {
             let (initial, cap) = settings();
             relentless::Wait::cap(relentless::wait::exponential(initial), cap)
@@ -753,6 +765,7 @@ mod built {
     mod fibonacci {
         use super::*;
 
+        #[inline(always)]
         fn persevere(jitter: Jitter) -> Duration {
             let (initial, cap) = settings();
             let mut s = Fibonacci::new(initial)
@@ -762,6 +775,7 @@ mod built {
             draw(|| s.next())
         }
 
+        #[inline(always)]
         fn backon(jitter: bool) -> Duration {
             let (initial, cap) = settings();
             let mut b = backon::FibonacciBuilder::default()
@@ -775,6 +789,7 @@ mod built {
             draw(|| s.next())
         }
 
+        #[inline(always)]
         fn tokio_retry() -> tokio_retry::strategy::FibonacciBackoff {
             let (initial, cap) = settings();
             tokio_retry::strategy::FibonacciBackoff::from_millis(initial.as_millis() as u64)
@@ -840,12 +855,14 @@ mod built {
     mod fixed {
         use super::*;
 
+        #[inline(always)]
         fn persevere(jitter: Jitter) -> Duration {
             let (initial, _) = settings();
             let mut s = Fixed::new(initial).max_retries(BUILT_DELAYS as u32).jitter(jitter);
             draw(|| s.next())
         }
 
+        #[inline(always)]
         fn backon(jitter: bool) -> Duration {
             let (initial, _) = settings();
             let mut b =
@@ -857,11 +874,13 @@ mod built {
             draw(|| s.next())
         }
 
+        #[inline(always)]
         fn tokio_retry() -> tokio_retry::strategy::FixedInterval {
             let (initial, _) = settings();
             tokio_retry::strategy::FixedInterval::new(initial)
         }
 
+        #[inline(always)]
         fn relentless() -> relentless::wait::WaitFixed {
             let (initial, _) = settings();
             relentless::wait::fixed(initial)
