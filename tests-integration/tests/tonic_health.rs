@@ -10,10 +10,11 @@
 //! the encoded message once, before the retry sees it, and every attempt sends a copy of the
 //! buffer (the recipe in the guide).
 
-use std::future::{Ready, ready};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod common;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -31,6 +32,8 @@ use tonic_health::server::{HealthReporter, HealthService};
 use tower::ServiceBuilder;
 use tower::filter::AsyncFilterLayer;
 use tower_layer::Layer;
+
+use common::{Slept, recording};
 
 /// The service whose health the tests ask for.
 const SERVICE: &str = "persevere.Test";
@@ -79,17 +82,6 @@ async fn buffer(request: http::Request<tonic::body::Body>) -> Result<Buffered, S
 /// Turns a copy of the buffer back into the body the channel sends.
 fn unbuffer(request: Buffered) -> http::Request<tonic::body::Body> {
     request.map(tonic::body::Body::new)
-}
-
-type Slept = Arc<Mutex<Vec<Duration>>>;
-
-fn recording() -> (Slept, impl FnMut(Duration) -> Ready<()> + Clone + Send + 'static) {
-    let slept = Slept::default();
-    let record = Arc::clone(&slept);
-    (slept, move |delay| {
-        record.lock().unwrap().push(delay);
-        ready(())
-    })
 }
 
 fn policy() -> Policy<Fixed, Failure<Reply, tonic::transport::Error>> {

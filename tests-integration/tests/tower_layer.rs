@@ -5,10 +5,12 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::future::{Ready, poll_fn, ready};
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod common;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -23,6 +25,8 @@ use persevere::{Fixed, Policy};
 use tokio::net::TcpListener;
 use tower_layer::Layer;
 use tower_service::Service;
+
+use common::recording;
 
 type Body = Full<Bytes>;
 type HttpClient = Client<HttpConnector, Body>;
@@ -96,18 +100,6 @@ fn copy(request: &Request<Body>) -> Option<Request<Body>> {
 
 fn get(url: &str) -> Request<Body> {
     Request::get(url).body(Body::new(Bytes::new())).unwrap()
-}
-
-type Slept = Arc<Mutex<Vec<Duration>>>;
-
-/// A sleep that records the delay and returns at once.
-fn recording() -> (Slept, impl FnMut(Duration) -> Ready<()> + Clone + Send + 'static) {
-    let slept = Slept::default();
-    let record = Arc::clone(&slept);
-    (slept, move |delay| {
-        record.lock().unwrap().push(delay);
-        ready(())
-    })
 }
 
 fn policy() -> Policy<Fixed, Failure<Response<Incoming>, ClientError>> {
