@@ -392,7 +392,7 @@
 //! | `TpsBudget` | [`budget`] with a shared `RetryBudget` |
 //! | `Backoff` on tokio's timer | the policy's schedule, slept with futures-timer or `.sleep(f)` |
 //! | no `Retry-After`, no `grpc-retry-pushback-ms` | honoured by `HttpStatus` and `A6Classifier` (a negative pushback stops) |
-//! | tonic: no retry of its own; A6 service config only in grpc-go and grpc-java | `A6Classifier` under a tonic `Channel`, with the request buffered once: [the stack](crate::integrations::tower::grpc#under-tonic) |
+//! | tonic: no retry of its own (A6 is asked for in grpc-rust issue 1463) | `A6Classifier` under a tonic `Channel`, with the request buffered once: [the stack](crate::integrations::tower::grpc#under-tonic) |
 //!
 //! # Recipes
 //!
