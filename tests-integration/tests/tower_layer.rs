@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use common::recording;
+use common::{Slept, recording};
 
 type Body = Full<Bytes>;
 type HttpClient = Client<HttpConnector, Body>;
@@ -114,12 +114,21 @@ where
     service.call(request).await
 }
 
+/// The HTTP classifier's layer over an HTTP/1.1 client, with [`policy`] and a recording
+/// sleep.
+fn http_service() -> (
+    Slept,
+    impl Service<Request<Body>, Response = Response<Incoming>, Error = RetryError<ClientError>>,
+) {
+    let (slept, sleep) = recording();
+    let layer = RetryLayer::new(policy(), HttpStatus).clone_request(copy).sleep(sleep);
+    (slept, layer.layer(client(false)))
+}
+
 #[tokio::test]
 async fn two_503s_then_200_is_a_200_after_three_requests() {
     let server = serve(&[(503, &[]), (503, &[])], false).await;
-    let (slept, sleep) = recording();
-    let mut service =
-        RetryLayer::new(policy(), HttpStatus).clone_request(copy).sleep(sleep).layer(client(false));
+    let (slept, mut service) = http_service();
 
     let response = send(&mut service, get(&server.url)).await.expect("a response");
 
@@ -131,9 +140,7 @@ async fn two_503s_then_200_is_a_200_after_three_requests() {
 #[tokio::test]
 async fn retry_after_replaces_the_delay() {
     let server = serve(&[(429, &[("retry-after", "2")])], false).await;
-    let (slept, sleep) = recording();
-    let mut service =
-        RetryLayer::new(policy(), HttpStatus).clone_request(copy).sleep(sleep).layer(client(false));
+    let (slept, mut service) = http_service();
 
     let response = send(&mut service, get(&server.url)).await.expect("a response");
 
@@ -145,9 +152,7 @@ async fn retry_after_replaces_the_delay() {
 #[tokio::test]
 async fn a_non_retryable_status_comes_back_at_once() {
     let server = serve(&[(404, &[]), (501, &[])], false).await;
-    let (slept, sleep) = recording();
-    let mut service =
-        RetryLayer::new(policy(), HttpStatus).clone_request(copy).sleep(sleep).layer(client(false));
+    let (slept, mut service) = http_service();
 
     let first = send(&mut service, get(&server.url)).await.expect("a response");
     let second = send(&mut service, get(&server.url)).await.expect("a response");
@@ -247,9 +252,7 @@ async fn a_refused_connection_is_retried_and_its_error_returned() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         format!("http://{}/", listener.local_addr().unwrap())
     };
-    let (slept, sleep) = recording();
-    let mut service =
-        RetryLayer::new(policy(), HttpStatus).clone_request(copy).sleep(sleep).layer(client(false));
+    let (slept, mut service) = http_service();
 
     let error = send(&mut service, get(&url)).await.expect_err("refused");
 
