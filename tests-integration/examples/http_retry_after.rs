@@ -10,8 +10,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
+use persevere::classify::retry_after;
 use persevere::{Exponential, blocking};
 
 /// Why a call to the API failed.
@@ -42,12 +43,6 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// `Retry-After` in its delta-seconds form ("120"). Servers may also send an HTTP date;
-/// this example's server does not.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
 /// The call being retried: one GET, the body on 200.
 fn get_quote(agent: &ureq::Agent, url: &str) -> Result<String, ApiError> {
     let mut response = agent.get(url).call().map_err(ApiError::Transport)?;
@@ -56,8 +51,7 @@ fn get_quote(agent: &ureq::Agent, url: &str) -> Result<String, ApiError> {
         let retry_after = response
             .headers()
             .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+            .and_then(|v| retry_after(v.as_bytes(), SystemTime::now()).ok());
         return Err(ApiError::Status { code, retry_after });
     }
     response.body_mut().read_to_string().map_err(ApiError::Transport)

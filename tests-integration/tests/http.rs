@@ -8,8 +8,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use persevere::classify::retry_after;
 use persevere::{Exponential, Stop, blocking, future};
 
 /// The schedule every test retries on: its first delay is what the 503 gets, and its second
@@ -119,11 +120,6 @@ impl<T: fmt::Display> fmt::Display for CallError<T> {
     }
 }
 
-/// `Retry-After` in its delta-seconds form; the HTTP-date form is `classify`'s job.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
 /// One GET with ureq: the body on 200, a `CallError` otherwise.
 fn ureq_get(agent: &ureq::Agent, url: &str) -> Result<String, CallError<ureq::Error>> {
     let mut response = agent.get(url).call().map_err(CallError::Transport)?;
@@ -132,8 +128,7 @@ fn ureq_get(agent: &ureq::Agent, url: &str) -> Result<String, CallError<ureq::Er
         let retry_after = response
             .headers()
             .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+            .and_then(|v| retry_after(v.as_bytes(), SystemTime::now()).ok());
         return Err(CallError::Status { code, retry_after });
     }
     response.body_mut().read_to_string().map_err(CallError::Transport)
@@ -220,8 +215,7 @@ async fn reqwest_get(
         let retry_after = response
             .headers()
             .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+            .and_then(|v| retry_after(v.as_bytes(), SystemTime::now()).ok());
         return Err(CallError::Status { code, retry_after });
     }
     response.text().await.map_err(CallError::Transport)
