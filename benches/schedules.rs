@@ -184,15 +184,15 @@ fn tokio_retry_fixed() -> tokio_retry::strategy::FixedInterval {
 mod exponential {
     use super::*;
     use backon::BackoffBuilder;
-    use persevere::{Exponential, Jitter};
+    use persevere::{Exponential, Jitter, Jittered};
     use relentless::Wait;
 
-    fn persevere(jitter: Jitter) -> Exponential {
-        Exponential::new(INITIAL)
-            .factor(FACTOR)
-            .max_delay(CAP)
-            .max_retries(DELAYS as u32)
-            .jitter(jitter)
+    fn persevere() -> Exponential {
+        Exponential::new(INITIAL).factor(FACTOR).max_delay(CAP).max_retries(DELAYS as u32)
+    }
+
+    fn jittered(jitter: Jitter) -> Jittered<Exponential> {
+        persevere().jitter(jitter)
     }
 
     /// The exact unjittered sequence 10 ms, 20 ms, … 5.12 s, then 10 s six times.
@@ -201,13 +201,13 @@ mod exponential {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::None));
+            iterate(b, super::persevere);
         }
 
         /// The same schedule without a count limit, like the peers that cannot count.
         #[divan::bench]
         fn persevere_forever(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::None).forever());
+            iterate(b, || super::persevere().forever());
         }
 
         /// f32 seconds, so its steps are approximate.
@@ -246,7 +246,7 @@ mod exponential {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::Full));
+            iterate(b, || super::jittered(Jitter::Full));
         }
 
         /// Jitter after the cap, so the range is [0, min(cap, s_k)] as in persevere.
@@ -270,7 +270,7 @@ mod exponential {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::Equal));
+            iterate(b, || super::jittered(Jitter::Equal));
         }
 
         #[divan::bench]
@@ -306,7 +306,7 @@ mod exponential {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::proportional(0.5)));
+            iterate(b, || super::jittered(Jitter::proportional(0.5)));
         }
 
         #[divan::bench]
@@ -321,7 +321,7 @@ mod exponential {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::Decorrelated));
+            iterate(b, || super::jittered(Jitter::Decorrelated));
         }
 
         /// Uniform in [initial, 3 d_(k-1)], then clamped to the cap.
@@ -337,11 +337,15 @@ mod exponential {
 mod fibonacci {
     use super::*;
     use backon::BackoffBuilder;
-    use persevere::{Fibonacci, Jitter};
+    use persevere::{Fibonacci, Jitter, Jittered};
     use relentless::Wait;
 
-    fn persevere(jitter: Jitter) -> Fibonacci {
-        Fibonacci::new(INITIAL).max_delay(CAP).max_retries(DELAYS as u32).jitter(jitter)
+    fn persevere() -> Fibonacci {
+        Fibonacci::new(INITIAL).max_delay(CAP).max_retries(DELAYS as u32)
+    }
+
+    fn jittered(jitter: Jitter) -> Jittered<Fibonacci> {
+        persevere().jitter(jitter)
     }
 
     /// 10 ms, 10 ms, 20 ms, 30 ms, … 9.87 s.
@@ -350,13 +354,13 @@ mod fibonacci {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::None));
+            iterate(b, super::persevere);
         }
 
         /// The same schedule without a count limit, like the peers that cannot count.
         #[divan::bench]
         fn persevere_forever(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::None).forever());
+            iterate(b, || super::persevere().forever());
         }
 
         #[divan::bench]
@@ -376,7 +380,7 @@ mod fibonacci {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::Full));
+            iterate(b, || super::jittered(Jitter::Full));
         }
 
         #[divan::bench]
@@ -390,7 +394,7 @@ mod fibonacci {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::Equal));
+            iterate(b, || super::jittered(Jitter::Equal));
         }
 
         /// s_k + initial * uniform[0, 1): backon's only jitter on Fibonacci.
@@ -407,7 +411,7 @@ mod fibonacci {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::Decorrelated));
+            iterate(b, || super::jittered(Jitter::Decorrelated));
         }
 
         #[divan::bench]
@@ -420,11 +424,15 @@ mod fibonacci {
 mod fixed {
     use super::*;
     use backon::BackoffBuilder;
-    use persevere::{Fixed, Jitter};
+    use persevere::{Fixed, Jitter, Jittered};
     use relentless::Wait;
 
-    fn persevere(jitter: Jitter) -> Fixed {
-        Fixed::new(INITIAL).max_delay(CAP).max_retries(DELAYS as u32).jitter(jitter)
+    fn persevere() -> Fixed {
+        Fixed::new(INITIAL).max_delay(CAP).max_retries(DELAYS as u32)
+    }
+
+    fn jittered(jitter: Jitter) -> Jittered<Fixed> {
+        persevere().jitter(jitter)
     }
 
     /// 10 ms, 16 times.
@@ -433,13 +441,13 @@ mod fixed {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::None));
+            iterate(b, super::persevere);
         }
 
         /// The same schedule without a count limit, like the peers that cannot count.
         #[divan::bench]
         fn persevere_forever(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::None).forever());
+            iterate(b, || super::persevere().forever());
         }
 
         #[divan::bench]
@@ -475,7 +483,7 @@ mod fixed {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::Full));
+            iterate(b, || super::jittered(Jitter::Full));
         }
 
         #[divan::bench]
@@ -494,7 +502,7 @@ mod fixed {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::Equal));
+            iterate(b, || super::jittered(Jitter::Equal));
         }
 
         #[divan::bench]
@@ -521,7 +529,7 @@ mod fixed {
 
         #[divan::bench]
         fn persevere(b: Bencher) {
-            iterate(b, || super::persevere(Jitter::Decorrelated));
+            iterate(b, || super::jittered(Jitter::Decorrelated));
         }
 
         #[divan::bench]
@@ -615,7 +623,17 @@ mod built {
         use super::*;
 
         #[inline(always)]
-        fn persevere(jitter: Jitter) -> Duration {
+        fn persevere() -> Duration {
+            let (initial, cap) = settings();
+            let mut s = Exponential::new(initial)
+                .factor(black_box(2.0))
+                .max_delay(cap)
+                .max_retries(BUILT_DELAYS as u32);
+            draw(|| s.next())
+        }
+
+        #[inline(always)]
+        fn jittered(jitter: Jitter) -> Duration {
             let (initial, cap) = settings();
             let mut s = Exponential::new(initial)
                 .factor(black_box(2.0))
@@ -660,7 +678,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::None));
+                built(b, super::persevere);
             }
 
             #[divan::bench]
@@ -697,7 +715,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::Full));
+                built(b, || super::jittered(Jitter::Full));
             }
 
             #[divan::bench]
@@ -721,7 +739,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::Equal));
+                built(b, || super::jittered(Jitter::Equal));
             }
 
             #[divan::bench]
@@ -751,7 +769,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::proportional(0.5)));
+                built(b, || super::jittered(Jitter::proportional(0.5)));
             }
 
             #[divan::bench]
@@ -766,7 +784,14 @@ mod built {
         use super::*;
 
         #[inline(always)]
-        fn persevere(jitter: Jitter) -> Duration {
+        fn persevere() -> Duration {
+            let (initial, cap) = settings();
+            let mut s = Fibonacci::new(initial).max_delay(cap).max_retries(BUILT_DELAYS as u32);
+            draw(|| s.next())
+        }
+
+        #[inline(always)]
+        fn jittered(jitter: Jitter) -> Duration {
             let (initial, cap) = settings();
             let mut s = Fibonacci::new(initial)
                 .max_delay(cap)
@@ -801,7 +826,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::None));
+                built(b, super::persevere);
             }
 
             #[divan::bench]
@@ -823,7 +848,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::Full));
+                built(b, || super::jittered(Jitter::Full));
             }
 
             #[divan::bench]
@@ -841,7 +866,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::Equal));
+                built(b, || super::jittered(Jitter::Equal));
             }
 
             #[divan::bench]
@@ -856,7 +881,14 @@ mod built {
         use super::*;
 
         #[inline(always)]
-        fn persevere(jitter: Jitter) -> Duration {
+        fn persevere() -> Duration {
+            let (initial, _) = settings();
+            let mut s = Fixed::new(initial).max_retries(BUILT_DELAYS as u32);
+            draw(|| s.next())
+        }
+
+        #[inline(always)]
+        fn jittered(jitter: Jitter) -> Duration {
             let (initial, _) = settings();
             let mut s = Fixed::new(initial).max_retries(BUILT_DELAYS as u32).jitter(jitter);
             draw(|| s.next())
@@ -891,7 +923,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::None));
+                built(b, super::persevere);
             }
 
             #[divan::bench]
@@ -934,7 +966,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::Full));
+                built(b, || super::jittered(Jitter::Full));
             }
 
             #[divan::bench]
@@ -957,7 +989,7 @@ mod built {
 
             #[divan::bench]
             fn persevere(b: Bencher) {
-                built(b, || super::persevere(Jitter::Equal));
+                built(b, || super::jittered(Jitter::Equal));
             }
 
             #[divan::bench]

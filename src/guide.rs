@@ -140,7 +140,7 @@
 //!
 //! ```
 //! use persevere::classify::HttpFailure;
-//! use persevere::{Exponential, Policy};
+//! use persevere::{Exponential, Jittered, Policy};
 //! use std::{io, sync::LazyLock};
 //!
 //! #[derive(Debug)]
@@ -158,8 +158,8 @@
 //! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "HTTP {}", self.status) }
 //! # }
 //!
-//! static NETWORK: LazyLock<Policy<Exponential, io::Error>> = LazyLock::new(Policy::network);
-//! static API: LazyLock<Policy<Exponential, ApiError>> = LazyLock::new(Policy::http);
+//! static NETWORK: LazyLock<Policy<Jittered<Exponential>, io::Error>> = LazyLock::new(Policy::network);
+//! static API: LazyLock<Policy<Jittered<Exponential>, ApiError>> = LazyLock::new(Policy::http);
 //!
 //! # let mut reads = vec![Ok("debug = false"), Err(io::Error::from(io::ErrorKind::TimedOut))];
 //! # let mut read_config = || reads.pop().unwrap();
@@ -205,7 +205,7 @@
 //! ```
 //!
 //! ```
-//! use persevere::{classify, Exponential, Jitter, Policy};
+//! use persevere::{classify, Exponential, Jitter, Jittered, Policy};
 //! use std::{io, time::Duration};
 //! # use persevere::classify::HttpFailure;
 //! # #[derive(Debug)]
@@ -219,9 +219,9 @@
 //! # }
 //!
 //! struct RetryPresets {
-//!     api: Policy<Exponential, ApiError>,
-//!     database: Policy<Exponential, io::Error>,
-//!     file_upload: Policy<Exponential, io::Error>,
+//!     api: Policy<Jittered<Exponential>, ApiError>,
+//!     database: Policy<Jittered<Exponential>, io::Error>,
+//!     file_upload: Policy<Jittered<Exponential>, io::Error>,
 //! }
 //!
 //! impl RetryPresets {
@@ -449,11 +449,11 @@
 //! and raise them to `error!` if a failing database should page someone:
 //!
 //! ```
-//! use persevere::{Exponential, Policy};
+//! use persevere::{Exponential, Jittered, Policy};
 //! use std::io;
 //!
 //! struct OrdersDb {
-//!     retry: Policy<Exponential, io::Error>,
+//!     retry: Policy<Jittered<Exponential>, io::Error>,
 //!     // ...and the connection pool
 //! }
 //!
@@ -574,7 +574,7 @@
 //!
 //! ```
 //! use persevere::classify::{self, HttpFailure};
-//! use persevere::{Exponential, Policy};
+//! use persevere::{Exponential, Jittered, Policy};
 //! use std::time::Duration;
 //!
 //! #[derive(Debug)]
@@ -621,7 +621,7 @@
 //! # }
 //! # let server = Server(std::sync::Mutex::new(vec![(429, Some("2")), (503, None)]));
 //!
-//! let api: Policy<Exponential, ApiError> =
+//! let api: Policy<Jittered<Exponential>, ApiError> =
 //!     Policy::http().name("quotes_api").max_elapsed(Duration::from_secs(60));
 //!
 //! # futures::executor::block_on(async {
@@ -664,7 +664,7 @@
 //!
 //! ```
 //! use persevere::classify::{self, HttpFailure};
-//! use persevere::{Exponential, Jitter, Policy, DEFAULT_ADJUST_CEILING};
+//! use persevere::{Exponential, Jitter, Jittered, Policy, DEFAULT_ADJUST_CEILING};
 //! use std::time::{Duration, SystemTime};
 //!
 //! #[derive(Debug)]
@@ -709,7 +709,7 @@
 //! # let storage = Storage { puts: 0.into() };
 //! # let archive = vec![0_u8; 1024];
 //!
-//! let uploads: Policy<Exponential, UploadError> = Policy::new(
+//! let uploads: Policy<Jittered<Exponential>, UploadError> = Policy::new(
 //!     Exponential::new(Duration::from_secs(5)).jitter(Jitter::Full).max_retries(4),
 //! )
 //! // What Policy::http retries: 408, 429, 5xx but 501 and 505, failures before a response.

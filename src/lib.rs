@@ -83,7 +83,7 @@ pub mod supervise;
 
 #[cfg(feature = "std")]
 pub use backoff::ParseError;
-pub use backoff::{Exponential, Fibonacci, Fixed, Jitter, Proportion, Schedule};
+pub use backoff::{Exponential, Fibonacci, Fixed, Jitter, Jittered, Plain, Proportion, Schedule};
 #[cfg(feature = "std")]
 pub use policy::Policy;
 #[cfg(feature = "std")]

@@ -5,15 +5,15 @@ use std::io;
 use std::time::{Duration, SystemTime};
 
 use crate::classify::{self, HttpFailure};
-use crate::{Exponential, Jitter, Policy};
+use crate::{Exponential, Jitter, Jittered, Policy};
 
 /// The schedule of both presets: 100 ms doubling, 5 retries, full jitter: waits of at most
 /// 0.1, 0.2, 0.4, 0.8 and 1.6 s (3.1 s in all, half that on average), at most 6 attempts.
-fn preset_schedule() -> Exponential {
+fn preset_schedule() -> Jittered<Exponential> {
     Exponential::new(Duration::from_millis(100)).max_retries(5).jitter(Jitter::Full)
 }
 
-impl Policy<Exponential, io::Error> {
+impl Policy<Jittered<Exponential>, io::Error> {
     /// A policy for network I/O: retries the `io::Error`s a fresh attempt can cure
     /// ([`classify::is_transient_io`]: refused, reset or aborted connections, timeouts,
     /// unreachable networks…) on 100 ms doubling, 5 retries, full jitter. What a
@@ -38,7 +38,7 @@ impl Policy<Exponential, io::Error> {
     }
 }
 
-impl<E: HttpFailure + 'static> Policy<Exponential, E> {
+impl<E: HttpFailure + 'static> Policy<Jittered<Exponential>, E> {
     /// A policy for HTTP calls: retries 408, 429 and every 5xx but 501 and 505
     /// ([`classify::is_retryable_status`]) and failures before a response
     /// ([`HttpFailure::transient_without_response`]), on 100 ms doubling, 5 retries, full

@@ -17,7 +17,7 @@ use std::time::Duration;
 use persevere::classify::HttpFailure;
 use persevere::clock::ManualClock;
 use persevere::supervise::{Outcome, StopSignal, Supervisor};
-use persevere::{Exponential, Jitter, Policy, Stop, blocking, future};
+use persevere::{Exponential, Jitter, Jittered, Policy, Stop, blocking, future};
 
 const fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -112,7 +112,7 @@ mod tenacity {
 
     #[test]
     fn with_network_retry_is_policy_network_on_connection_errors_and_timeouts() {
-        let network: Policy<Exponential, io::Error> = Policy::network();
+        let network: Policy<Jittered<Exponential>, io::Error> = Policy::network();
         for kind in [
             io::ErrorKind::TimedOut,
             io::ErrorKind::ConnectionRefused,
@@ -137,7 +137,7 @@ mod tenacity {
 
     #[test]
     fn with_api_retry_is_policy_http_on_5xx_answers() {
-        let api: Policy<Exponential, HttpError> = Policy::http();
+        let api: Policy<Jittered<Exponential>, HttpError> = Policy::http();
         for code in [500, 502, 503, 504, 429, 408] {
             let mut slept = Vec::new();
             let (_, report) = api
@@ -158,7 +158,7 @@ mod tenacity {
     /// attempts, and an attempt that stalls dropped after 2 minutes and retried as a timeout.
     #[tokio::test(start_paused = true)]
     async fn the_file_upload_preset_cuts_stalled_attempts_at_two_minutes() {
-        let file_upload: Policy<Exponential, io::Error> = Policy::new(
+        let file_upload: Policy<Jittered<Exponential>, io::Error> = Policy::new(
             Exponential::new(Duration::from_secs(5)).jitter(Jitter::Full).max_retries(4),
         )
         .when(persevere::classify::is_transient_io)
@@ -196,7 +196,7 @@ mod database_connection {
     use persevere::classify::is_transient_io;
 
     /// The recipe's reconnect schedule.
-    fn reconnect() -> Exponential {
+    fn reconnect() -> Jittered<Exponential> {
         Exponential::new(Duration::from_millis(100))
             .max_delay(Duration::from_secs(5))
             .jitter(Jitter::Full)
@@ -297,7 +297,7 @@ mod message_broker {
     }
 
     /// The recipe's schedule.
-    fn schedule() -> Exponential {
+    fn schedule() -> Jittered<Exponential> {
         Exponential::new(Duration::from_millis(50))
             .max_delay(Duration::from_millis(500))
             .jitter(Jitter::Full)
@@ -369,7 +369,7 @@ mod http_api {
     use super::*;
 
     /// The recipe's policy.
-    fn api() -> Policy<Exponential, HttpError> {
+    fn api() -> Policy<Jittered<Exponential>, HttpError> {
         Policy::http().name("quotes_api").max_elapsed(Duration::from_secs(60))
     }
 
@@ -440,7 +440,7 @@ mod file_upload {
 
     /// The recipe's policy, with the guide's `UploadError::Stalled` as a failure without a
     /// response.
-    fn uploads() -> Policy<Exponential, HttpError> {
+    fn uploads() -> Policy<Jittered<Exponential>, HttpError> {
         Policy::new(Exponential::new(Duration::from_secs(5)).jitter(Jitter::Full).max_retries(4))
             .when(|e: &HttpError| match e.status() {
                 Some(code) => classify::is_retryable_status(code),

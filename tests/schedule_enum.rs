@@ -4,7 +4,7 @@
 use std::iter::FusedIterator;
 use std::time::Duration;
 
-use persevere::{Exponential, Fibonacci, Fixed, Jitter, ParseError, Schedule};
+use persevere::{Exponential, Fibonacci, Fixed, Jitter, Jittered, ParseError, Schedule};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -37,11 +37,11 @@ fn samples() -> Vec<Schedule> {
 #[test]
 fn parses_any_kind() {
     let fixed: Schedule = "fixed(delay=1s, max_retries=2)".parse().unwrap();
-    assert_eq!(fixed, Schedule::Fixed(Fixed::new(Duration::from_secs(1)).max_retries(2)));
+    assert_eq!(fixed, Schedule::from(Fixed::new(Duration::from_secs(1)).max_retries(2)));
     let exp: Schedule = " exponential(initial=100ms, factor=3) ".parse().unwrap();
-    assert_eq!(exp, Schedule::Exponential(Exponential::new(ms(100)).factor(3.0)));
+    assert_eq!(exp, Schedule::from(Exponential::new(ms(100)).factor(3.0)));
     let fib: Schedule = "fibonacci(initial=5ms, max_retries=forever)".parse().unwrap();
-    assert_eq!(fib, Schedule::Fibonacci(Fibonacci::new(ms(5)).forever()));
+    assert_eq!(fib, Schedule::from(Fibonacci::new(ms(5)).forever()));
 }
 
 #[test]
@@ -141,7 +141,9 @@ fn errors_point_at_the_bad_token() {
 #[test]
 fn schedule_stays_small() {
     use std::mem::size_of;
-    let largest = size_of::<Exponential>().max(size_of::<Fibonacci>()).max(size_of::<Fixed>());
+    let largest = size_of::<Jittered<Exponential>>()
+        .max(size_of::<Jittered<Fibonacci>>())
+        .max(size_of::<Jittered<Fixed>>());
     assert!(size_of::<Schedule>() <= largest + 4, "Schedule: {} bytes", size_of::<Schedule>());
     assert!(size_of::<Schedule>() <= 124, "Schedule: {} bytes", size_of::<Schedule>());
 }

@@ -56,9 +56,9 @@ impl Settings {
     /// The schedule, with cap, count, total, jitter and seed (0 to 4) set in `order`.
     fn build_in_order(&self, order: &[usize]) -> Any {
         let mut s = match self.kind {
-            Kind::Exponential => Any::Exp(Exponential::new(self.initial).factor(self.factor)),
-            Kind::Fibonacci => Any::Fib(Fibonacci::new(self.initial)),
-            Kind::Fixed => Any::Fix(Fixed::new(self.initial)),
+            Kind::Exponential => Any::exp(Exponential::new(self.initial).factor(self.factor)),
+            Kind::Fibonacci => Any::fib(Fibonacci::new(self.initial)),
+            Kind::Fixed => Any::fix(Fixed::new(self.initial)),
         };
         for &setting in order {
             s = match setting {

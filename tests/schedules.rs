@@ -10,7 +10,7 @@ use std::iter::FusedIterator;
 use std::time::Duration;
 
 use persevere::backoff::DEFAULT_MAX_RETRIES;
-use persevere::{Exponential, Fibonacci, Fixed, Jitter, ParseError, Proportion};
+use persevere::{Exponential, Fibonacci, Fixed, Jitter, Jittered, ParseError, Proportion};
 
 #[path = "support/any_schedule.rs"]
 mod any_schedule;
@@ -38,9 +38,9 @@ impl Any {
     /// The three schedules, each starting at `initial`, with the default settings.
     fn all(initial: Duration) -> [Any; 3] {
         [
-            Any::Exp(Exponential::new(initial)),
-            Any::Fib(Fibonacci::new(initial)),
-            Any::Fix(Fixed::new(initial)),
+            Any::exp(Exponential::new(initial)),
+            Any::fib(Fibonacci::new(initial)),
+            Any::fix(Fixed::new(initial)),
         ]
     }
 
@@ -58,9 +58,9 @@ macro_rules! forward {
         impl Setter {
             $(fn $name(self, $($arg: $ty),*) -> Setter {
                 Setter(match self.0 {
-                    Any::Exp(s) => Any::Exp(s.$name($($arg),*)),
-                    Any::Fib(s) => Any::Fib(s.$name($($arg),*)),
-                    Any::Fix(s) => Any::Fix(s.$name($($arg),*)),
+                    Any::Exp(s) => Any::exp(s.$name($($arg),*)),
+                    Any::Fib(s) => Any::fib(s.$name($($arg),*)),
+                    Any::Fix(s) => Any::fix(s.$name($($arg),*)),
                 })
             })*
         }
@@ -408,9 +408,9 @@ fn bases() -> Vec<Any> {
     for cap in [ms(900), secs(10), Duration::MAX] {
         all.extend(Any::all(ms(100)).map(|s| s.with(|s| s.max_delay(cap))));
     }
-    all.push(Any::Exp(Exponential::new(ns(1)).factor(1.5).max_delay(ns(1000))));
-    all.push(Any::Exp(Exponential::new(ms(1)).factor(7.25)));
-    all.push(Any::Fib(Fibonacci::new(ns(3))));
+    all.push(Any::exp(Exponential::new(ns(1)).factor(1.5).max_delay(ns(1000))));
+    all.push(Any::exp(Exponential::new(ms(1)).factor(7.25)));
+    all.push(Any::fib(Fibonacci::new(ns(3))));
     all
 }
 
@@ -468,10 +468,10 @@ fn decorrelated_jitter_draws_from_initial_to_three_times_the_previous_delay() {
     ];
     for (initial, cap) in cases {
         let schedules = [
-            Any::Exp(Exponential::new(initial)),
-            Any::Exp(Exponential::new(initial).factor(1.5)),
-            Any::Fib(Fibonacci::new(initial)),
-            Any::Fix(Fixed::new(initial)),
+            Any::exp(Exponential::new(initial)),
+            Any::exp(Exponential::new(initial).factor(1.5)),
+            Any::fib(Fibonacci::new(initial)),
+            Any::fix(Fixed::new(initial)),
         ];
         for base in schedules {
             let base = base.with(|s| s.max_delay(cap));
@@ -649,14 +649,14 @@ fn jittered_delays_do_not_pile_up_on_the_cap() {
     // Here the range is capped instead, so hitting the cap exactly is a measure-zero event.
     let cap = secs(10);
     let cases = [
-        (Any::Exp(Exponential::new(ms(100))), Jitter::Full),
-        (Any::Exp(Exponential::new(ms(100))), Jitter::Equal),
-        (Any::Fib(Fibonacci::new(ms(500))), Jitter::Full),
-        (Any::Fib(Fibonacci::new(ms(500))), Jitter::Equal),
-        (Any::Fix(Fixed::new(cap)), Jitter::Full),
-        (Any::Fix(Fixed::new(cap)), Jitter::Equal),
-        (Any::Exp(Exponential::new(ms(100))), Jitter::Decorrelated),
-        (Any::Fix(Fixed::new(secs(1))), Jitter::Decorrelated),
+        (Any::exp(Exponential::new(ms(100))), Jitter::Full),
+        (Any::exp(Exponential::new(ms(100))), Jitter::Equal),
+        (Any::fib(Fibonacci::new(ms(500))), Jitter::Full),
+        (Any::fib(Fibonacci::new(ms(500))), Jitter::Equal),
+        (Any::fix(Fixed::new(cap)), Jitter::Full),
+        (Any::fix(Fixed::new(cap)), Jitter::Equal),
+        (Any::exp(Exponential::new(ms(100))), Jitter::Decorrelated),
+        (Any::fix(Fixed::new(secs(1))), Jitter::Decorrelated),
     ];
     for (base, jitter) in cases {
         let base = base.with(|s| s.max_delay(cap).forever());
@@ -832,13 +832,24 @@ fn display_after_jittered_delays_prints_the_seed_given() {
 fn schedules_stay_small() {
     // A schedule is moved by each setter and kept inside every retry loop and future: each
     // setting stored once, progress beside it, one cache per growth law for its hot path.
-    // Lower these when the schedules shrink.
+    // Lower these when the schedules shrink. Without jitter a schedule keeps no random
+    // state: `Fixed` is its delay, the cap, the total limit and what is left of it, and two
+    // counts, 56 bytes, as backon's constant backoff (which has no cap or total limit).
     use std::mem::size_of;
-    assert!(size_of::<Exponential>() <= 116, "Exponential: {} bytes", size_of::<Exponential>());
-    assert!(size_of::<Fibonacci>() <= 120, "Fibonacci: {} bytes", size_of::<Fibonacci>());
-    assert!(size_of::<Fixed>() <= 84, "Fixed: {} bytes", size_of::<Fixed>());
-    // The jitter byte leaves a niche, so an optional schedule costs nothing more.
+    assert!(size_of::<Exponential>() <= 88, "Exponential: {} bytes", size_of::<Exponential>());
+    assert!(size_of::<Fibonacci>() <= 92, "Fibonacci: {} bytes", size_of::<Fibonacci>());
+    assert!(size_of::<Fixed>() <= 56, "Fixed: {} bytes", size_of::<Fixed>());
+    // Jitter adds the seed, the last decorrelated draw and the jitter itself: 24 bytes.
+    for (plain, jittered) in [
+        (size_of::<Exponential>(), size_of::<Jittered<Exponential>>()),
+        (size_of::<Fibonacci>(), size_of::<Jittered<Fibonacci>>()),
+        (size_of::<Fixed>(), size_of::<Jittered<Fixed>>()),
+    ] {
+        assert_eq!(jittered, plain + 24);
+    }
+    // The growth law's own enum leaves a niche, so an optional schedule costs nothing more.
     assert_eq!(size_of::<Option<Exponential>>(), size_of::<Exponential>());
+    assert_eq!(size_of::<Option<Jittered<Exponential>>>(), size_of::<Jittered<Exponential>>());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -972,14 +983,14 @@ fn attempt_counts_up_to_u32_max_and_beyond_via_nth() {
     assert_eq!(s.clone().nth(last + 1), None);
 
     for base in [
-        Any::Exp(Exponential::new(ms(100))),
-        Any::Exp(Exponential::new(ns(1)).factor(1.5)),
-        Any::Exp(Exponential::new(secs(1)).factor(1e300)),
-        Any::Exp(Exponential::new(Duration::MAX).factor(1.0)),
-        Any::Exp(Exponential::new(Duration::ZERO)),
-        Any::Fib(Fibonacci::new(ns(1))),
-        Any::Fib(Fibonacci::new(Duration::ZERO)),
-        Any::Fix(Fixed::new(ms(7))),
+        Any::exp(Exponential::new(ms(100))),
+        Any::exp(Exponential::new(ns(1)).factor(1.5)),
+        Any::exp(Exponential::new(secs(1)).factor(1e300)),
+        Any::exp(Exponential::new(Duration::MAX).factor(1.0)),
+        Any::exp(Exponential::new(Duration::ZERO)),
+        Any::fib(Fibonacci::new(ns(1))),
+        Any::fib(Fibonacci::new(Duration::ZERO)),
+        Any::fix(Fixed::new(ms(7))),
     ] {
         let first = base.clone().next().unwrap();
         // Far out, the schedule sits at its cap, or saturates without one.
@@ -1103,8 +1114,8 @@ fn a_million_steps_of_every_schedule_never_panic_exceed_the_cap_or_shrink() {
             walk(s.with(|s| s.max_delay(cap).forever().jitter(j).seed(2)), 100_000, j, cap);
         }
         let mut more = Any::all(Duration::MAX).to_vec();
-        more.push(Any::Exp(Exponential::new(ns(1)).factor(1.000_001)));
-        more.push(Any::Exp(Exponential::new(ns(1)).factor(1e300)));
+        more.push(Any::exp(Exponential::new(ns(1)).factor(1.000_001)));
+        more.push(Any::exp(Exponential::new(ns(1)).factor(1e300)));
         for s in more {
             walk(s.with(|s| s.forever().jitter(j).seed(3)), 100_000, j, Duration::MAX);
         }
@@ -1335,7 +1346,7 @@ fn parsing_accepts_any_order_spacing_and_units() {
     }
     let s: Fixed = "fixed(delay=1s, max_retries=forever)".parse().unwrap();
     assert_eq!(s, Fixed::new(secs(1)).forever());
-    let s: Fibonacci =
+    let s: Jittered<Fibonacci> =
         "fibonacci(initial=1s, jitter=decorrelated, seed=18446744073709551615)".parse().unwrap();
     assert_eq!(s, Fibonacci::new(secs(1)).jitter(Jitter::Decorrelated).seed(u64::MAX));
 }
@@ -1396,7 +1407,7 @@ fn display_and_from_str_round_trip() {
         }
     }
     for factor in [1.0, 1.000_000_000_1, 1.5, 2.0, std::f64::consts::E, 1e300, f64::MAX] {
-        cases.push(Any::Exp(Exponential::new(ms(3)).factor(factor).max_retries(20).seed(2)));
+        cases.push(Any::exp(Exponential::new(ms(3)).factor(factor).max_retries(20).seed(2)));
     }
     for schedule in cases {
         let text = schedule.text();
@@ -1594,13 +1605,13 @@ fn proportional_jitter_text_round_trips() {
                 "exponential(initial=100ms, factor=2, max_retries=5, jitter=proportional({text}), seed=3)"
             )
         );
-        let back: Exponential = printed.parse().unwrap();
+        let back: Jittered<Exponential> = printed.parse().unwrap();
         assert_eq!(back, e);
         assert_eq!(back.collect::<Vec<_>>(), e.collect::<Vec<_>>());
     }
-    let spaced: Fixed = "fixed(delay=1s, jitter=proportional( 0.5 ))".parse().unwrap();
+    let spaced: Jittered<Fixed> = "fixed(delay=1s, jitter=proportional( 0.5 ))".parse().unwrap();
     assert_eq!(spaced.to_string(), "fixed(delay=1s, max_retries=3, jitter=proportional(0.5))");
-    let rounded: Fibonacci =
+    let rounded: Jittered<Fibonacci> =
         "fibonacci(initial=1s, jitter=proportional(0.1234567))".parse().unwrap();
     assert!(rounded.to_string().contains("proportional(0.123457)"), "{rounded}");
     assert_eq!(format!("{:?}", Jitter::proportional(0.1)), "Proportional(0.1)");
@@ -1676,7 +1687,7 @@ fn proportional_jitter_keeps_schedules_small() {
     // `Jitter::Proportional(p)` holds the `f64` the caller wrote; a schedule keeps only the
     // kind and the millionths, so the schedules do not grow.
     assert_eq!(std::mem::size_of::<Jitter>(), 16);
-    assert!(std::mem::size_of::<Exponential>() <= 120);
+    assert!(std::mem::size_of::<Jittered<Exponential>>() <= 120);
     assert_eq!(Jitter::Proportional(0.1), Jitter::proportional(0.1));
     assert_eq!(Proportion::new(0.1).millionths(), 100_000);
     assert_eq!(Proportion::new(0.0000014).millionths(), 1);

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use persevere::{Exponential, Fibonacci, Fixed, Jitter, Schedule};
+use persevere::{Exponential, Fibonacci, Fixed, Jitter, Jittered, Schedule};
 use serde::{Deserialize, Serialize};
 
 fn ms(n: u64) -> Duration {
@@ -12,9 +12,9 @@ fn ms(n: u64) -> Duration {
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct Config {
     retry: Schedule,
-    connect: Exponential,
+    connect: Jittered<Exponential>,
     poll: Fixed,
-    reconnect: Fibonacci,
+    reconnect: Jittered<Fibonacci>,
 }
 
 #[test]
@@ -26,7 +26,7 @@ fn config_round_trips_through_json() {
         "reconnect": "fibonacci(initial=5ms, jitter=full, seed=1)"
     }"#;
     let config: Config = serde_json::from_str(json).unwrap();
-    assert_eq!(config.retry, Schedule::Exponential(Exponential::new(ms(100)).max_retries(5)));
+    assert_eq!(config.retry, Schedule::from(Exponential::new(ms(100)).max_retries(5)));
     let connect = Exponential::new(ms(10)).factor(3.0).max_delay(ms(1000));
     assert_eq!(config.connect, connect.jitter(Jitter::proportional(0.1)).seed(7));
     assert_eq!(config.poll, Fixed::new(ms(500)).forever().max_total_delay(ms(60_000)));

@@ -1,21 +1,23 @@
-//! What every schedule shares: the retry count, the cap, the total-delay limit and jitter.
+//! What every schedule shares: the retry count, the cap and the total-delay limit.
 //!
 //! A schedule only says how its unjittered step grows (a [`Growth`]); [`Engine`] turns that
-//! into the iterator the user sees.
+//! into the iterator the user sees. Jitter is a layer above, in
+//! [`Jittered`](super::Jittered), so that a schedule without it carries none of its state.
 
 use core::fmt::Debug;
 use core::time::Duration;
 
-use super::jitter::{self, Jitter, Kind};
+use super::Jitter;
+use super::jitter;
 use super::math::{from_nanos_u128, nanos_u64, scale};
-use super::packed::{Span, Word};
+use super::packed::Span;
 
 /// How many delays a schedule yields unless told otherwise: three retries, four attempts.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
 /// An unjittered step as jitter wants it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Step {
+pub enum Step {
     /// Below `u64::MAX` nanoseconds (584 years): every step in practice.
     Nanos(u64),
     /// Longer than that.
@@ -32,28 +34,29 @@ impl Step {
     }
 }
 
-// `Engine::flags`.
-/// No count limit: `forever`.
-const FOREVER: u8 = 1;
+// The flags of `Engine::max_total`.
 /// `max_total_delay` was set: `max_total` and `total_left` hold it.
-const TOTAL: u8 = 2;
-/// `seed` was set: `seed` holds the user's seed rather than one drawn from entropy.
-const SEEDED: u8 = 4;
+const TOTAL: u8 = 1;
+/// No count limit: `forever`.
+const FOREVER: u8 = 2;
+// The flag of `Engine::total_left`.
 /// The total limit refused a delay: the schedule has ended, whatever its count says.
-const ENDED: u8 = 8;
-/// The flags proper; the high nibble holds bits 16 to 19 of a proportion's millionths.
-const FLAGS: u8 = 15;
+const ENDED: u8 = 1;
 
 /// Past this many growing steps, [`Engine::worst_case_total`] stops summing exactly and
 /// bounds the rest by the cap, so that it stays fast for factors barely above one.
 const EXACT_STEPS: u32 = 100_000;
 
 /// The growth law of a schedule: its unjittered steps, before the shared limits apply.
-pub(crate) trait Growth: Copy + Debug + PartialEq {
+///
+/// What a law calls out of line takes copies, never `&mut self` or a reference to the cap:
+/// a pointer handed to a call makes the compiler keep the whole schedule in memory, where a
+/// schedule built and drawn from in one function otherwise lives in registers.
+pub trait Growth: Copy + Debug + PartialEq {
     /// The first step, which is also the lower bound of decorrelated jitter.
     fn initial(&self) -> Duration;
     /// Takes note of a new cap, which is at least the initial step.
-    fn set_cap(&mut self, cap: &Span);
+    fn set_cap(&mut self, cap: Span);
     /// The next step in nanoseconds, when the law takes it in a few instructions (a step
     /// below the cap whose growth does not overflow), advancing the law; else `None`, with
     /// the law unchanged, for [`full_step`](Growth::full_step). Always inlined, so that the
@@ -63,10 +66,10 @@ pub(crate) trait Growth: Copy + Debug + PartialEq {
         None
     }
     /// The step `quick_nanos` did not take, at most `cap`; advances the law.
-    fn full_step(&mut self, cap: &Span) -> Duration;
+    fn full_step(&mut self, cap: Span) -> Duration;
     /// The next unjittered step, at most `cap`; advances the law.
     #[inline(always)]
-    fn next_step(&mut self, cap: &Span) -> Duration {
+    fn next_step(&mut self, cap: Span) -> Duration {
         match self.quick_nanos() {
             Some(n) => Duration::from_nanos(n),
             None => self.full_step(cap),
@@ -75,7 +78,7 @@ pub(crate) trait Growth: Copy + Debug + PartialEq {
     /// `next_step` in the form jitter draws from: nanoseconds when below `u64::MAX`, which
     /// saves a conversion each way on the quick path.
     #[inline(always)]
-    fn next_nanos(&mut self, cap: &Span) -> Step {
+    fn next_nanos(&mut self, cap: Span) -> Step {
         match self.quick_nanos() {
             Some(n) => Step::Nanos(n),
             None => Step::of(self.full_step(cap)),
@@ -86,60 +89,29 @@ pub(crate) trait Growth: Copy + Debug + PartialEq {
     fn settled(&self) -> bool;
 }
 
-/// Settings and run state shared by the three schedules.
+/// Settings and run state shared by the three schedules: 44 bytes beside the growth law.
 ///
 /// Each field is a setting `Display` prints or progress; what follows from them is worked
 /// out where it is needed, except for the caches the growth laws keep for their hot paths.
-/// The progress of the count is in one of two fields, whichever makes `next` cheapest for
-/// the settings (`left` or `drawn`). Durations are [`Span`]s and the `u64` a [`Word`], so
-/// nothing is aligned to more than 4 bytes and no byte is padding.
-///
-/// `Copy` within the crate; the schedules' `Clone` is [`Engine::clone_schedule`], which
-/// gives unseeded jitter a stream of its own.
+/// Durations are [`Span`]s, so nothing is aligned to more than 4 bytes, no byte is padding,
+/// and the three flags live in the spare bits of two of them.
 #[derive(Clone, Copy)]
-pub(crate) struct Engine<G> {
+pub struct Engine<G> {
     pub(crate) growth: G,
     /// `Span::MAX` unless `max_delay` was set.
     cap: Span,
-    /// `max_total_delay`, when the `TOTAL` flag is set; zero otherwise.
+    /// `max_total_delay` when flagged `TOTAL`, zero otherwise; flagged `FOREVER` without a
+    /// count limit.
     max_total: Span,
-    /// What is left of `max_total`, when the `TOTAL` flag is set; zero otherwise.
+    /// What is left of `max_total`, when it is flagged `TOTAL`; flagged `ENDED` once the
+    /// limit refused a delay.
     total_left: Span,
-    /// The last decorrelated draw, zero before the first. A word of nanoseconds while the
-    /// cap is below `u64::MAX` of them (every draw is then below it too), so that the chain
-    /// from one draw to the next has no conversion in it; the exact `Duration` otherwise.
-    previous: Span,
-    /// Where jitter draws from: the user's seed (`SEEDED`), or one drawn from entropy when
-    /// jitter was set without a seed, else zero. Draw `k` comes from the generator seeded
-    /// with `seed + k * STREAM_STEP`, which is the `k`-th draw of `Rng::with_seed(seed)`:
-    /// the seed stays as the user gave it, for `Display`, and the position in the stream
-    /// is `drawn`, which the count needs anyway.
-    seed: Word,
-    /// The count limit, unless `FOREVER`.
+    /// The count limit; zero when `FOREVER`.
     max_retries: u32,
-    /// How many more steps `next` may take on its fast path, which then asks nothing else:
-    /// a plain schedule's delays left, or for a plain schedule without a count, a count
-    /// down from `u32::MAX` that the slow path refills. Zero for the rest, which always
-    /// take the slow path. "Plain" is no jitter and no total limit: its delays are the
-    /// growth law's steps, and only the count ends it.
+    /// Delays left by count: `max_retries` less those drawn, or without a count limit a
+    /// count down from `u32::MAX` that is refilled when it runs out. Zero once ended.
     left: u32,
-    /// What the slow path counts when `left` is zero for good: delays drawn since the count
-    /// was set, which ends a counted schedule at `max_retries` and places each draw in the
-    /// random stream. Wraps without a count limit, after 2^32 draws (the stream then
-    /// repeats). Zero for plain schedules, whose count is in `left`.
-    drawn: u32,
-    /// The jitter's kind; a proportional jitter's millionths are in `millionths` (low 16
-    /// bits) and the high nibble of `flags` (the 4 bits above), 0 for the other kinds: three
-    /// bytes where a `u32` would round `Fixed` up by four.
-    jitter: Kind,
-    flags: u8,
-    millionths: u16,
 }
-
-/// The step between the states of successive draws: the increment of fastrand's wyrand,
-/// so that draw `k` is the `k`-th draw of `Rng::with_seed(seed)`, as it was when the
-/// generator was kept whole. Any odd constant would give as good a stream.
-const STREAM_STEP: u64 = 0x2d35_8dcc_aa6c_78a5;
 
 impl<G: Growth> Engine<G> {
     #[inline]
@@ -149,49 +121,15 @@ impl<G: Growth> Engine<G> {
             cap: Span::MAX,
             max_total: Span::ZERO,
             total_left: Span::ZERO,
-            previous: Span::ZERO,
-            // No jitter yet, so no entropy: `set_jitter` draws it when it is needed.
-            seed: Word::new(0),
             max_retries: DEFAULT_MAX_RETRIES,
             left: DEFAULT_MAX_RETRIES,
-            drawn: 0,
-            jitter: Kind::None,
-            flags: 0,
-            millionths: 0,
         }
     }
 
-    /// For the text form, as are `jitter` and the growth laws' own settings.
+    /// For the text form, as are the growth laws' own settings.
     #[cfg(feature = "std")]
     pub(crate) fn cap(&self) -> Duration {
         self.cap.get()
-    }
-
-    /// `None` means "forever".
-    #[inline]
-    pub(crate) fn max_retries(&self) -> Option<u32> {
-        if self.flags & FOREVER != 0 { None } else { Some(self.max_retries) }
-    }
-
-    #[inline]
-    pub(crate) fn max_total(&self) -> Option<Duration> {
-        if self.flags & TOTAL != 0 { Some(self.max_total.get()) } else { None }
-    }
-
-    pub(crate) fn jitter(&self) -> Jitter {
-        Jitter::from_parts(self.jitter, self.proportion())
-    }
-
-    /// A proportional jitter's millionths, 0 for the other kinds.
-    #[inline(always)]
-    fn proportion(&self) -> u32 {
-        u32::from(self.flags >> 4) << 16 | u32::from(self.millionths)
-    }
-
-    /// The seed the user gave, if any.
-    #[inline]
-    pub(crate) fn seed(&self) -> Option<u64> {
-        if self.flags & SEEDED != 0 { Some(self.seed.get()) } else { None }
     }
 
     /// The cap as the growth laws get it.
@@ -200,215 +138,123 @@ impl<G: Growth> Engine<G> {
         self.cap
     }
 
+    #[inline(always)]
+    fn forever(&self) -> bool {
+        self.max_total.flags() & FOREVER != 0
+    }
+
+    #[inline(always)]
+    fn has_total(&self) -> bool {
+        self.max_total.flags() & TOTAL != 0
+    }
+
+    #[inline(always)]
+    fn ended(&self) -> bool {
+        self.total_left.flags() & ENDED != 0
+    }
+
+    /// `None` means "forever".
+    #[inline]
+    pub(crate) fn max_retries(&self) -> Option<u32> {
+        if self.forever() { None } else { Some(self.max_retries) }
+    }
+
+    #[inline]
+    pub(crate) fn max_total(&self) -> Option<Duration> {
+        if self.has_total() { Some(self.max_total.get()) } else { None }
+    }
+
     #[inline]
     pub(crate) fn set_cap(&mut self, cap: Duration) -> Result<(), super::Invalid> {
         let initial = self.growth.initial();
         if cap < initial {
             return Err(super::Invalid::CapBelowInitial { cap, initial });
         }
-        let previous = self.previous();
         self.cap = Span::of(cap);
-        self.previous = self.previous_span(previous);
-        self.growth.set_cap(&self.cap);
+        self.growth.set_cap(self.cap);
         Ok(())
     }
 
+    /// Sets the count limit (`None`: forever) and starts counting again, which also lifts
+    /// an end the total limit put.
     #[inline]
     pub(crate) fn set_max_retries(&mut self, n: Option<u32>) {
-        match n {
-            Some(n) => {
-                self.max_retries = n;
-                self.flags &= !(FOREVER | ENDED);
-            }
-            None => {
-                self.max_retries = 0;
-                self.flags = (self.flags | FOREVER) & !ENDED;
-            }
-        }
-        self.count_from(0);
-    }
-
-    /// No jitter and no total limit: every delay is the growth law's step.
-    #[inline(always)]
-    fn plain(&self) -> bool {
-        self.jitter == Kind::None && self.flags & TOTAL == 0
-    }
-
-    /// Delays drawn since the count was set, from whichever field holds it.
-    #[inline]
-    fn drawn(&self) -> u32 {
-        match (self.plain(), self.flags & FOREVER != 0) {
-            (false, _) => self.drawn,
-            (true, false) => self.max_retries - self.left,
-            // Only the steps since the last refill; without jitter nothing depends on it.
-            (true, true) => u32::MAX - self.left,
-        }
-    }
-
-    /// Keeps `drawn` in the field the settings ask for. Called by every setter that
-    /// changes them, as a schedule may leave or enter the fast path.
-    #[inline]
-    fn count_from(&mut self, drawn: u32) {
-        (self.left, self.drawn) = match (self.plain(), self.flags & FOREVER != 0) {
-            (false, _) => (0, drawn),
-            (true, false) => (self.max_retries - drawn, 0),
-            (true, true) => (u32::MAX, 0),
+        let total = self.max_total.flags() & TOTAL;
+        (self.max_retries, self.left, self.max_total) = match n {
+            Some(n) => (n, n, self.max_total.with_flags(total)),
+            None => (0, u32::MAX, self.max_total.with_flags(total | FOREVER)),
         };
-    }
-
-    /// Delays left by count, `None` when only `max_total_delay` (if anything) can end it.
-    fn remaining(&self) -> Option<u32> {
-        if self.flags & ENDED != 0 {
-            Some(0)
-        } else if self.flags & FOREVER != 0 {
-            None
-        } else {
-            Some(self.max_retries - self.drawn())
-        }
-    }
-
-    fn total_left(&self) -> Option<Duration> {
-        if self.flags & TOTAL != 0 { Some(self.total_left.get()) } else { None }
+        self.total_left = self.total_left.with_flags(0);
     }
 
     #[inline]
     pub(crate) fn set_max_total(&mut self, total: Duration) {
-        let drawn = self.drawn();
-        self.max_total = Span::of(total);
-        self.total_left = self.max_total;
-        self.flags |= TOTAL;
-        self.count_from(drawn);
+        self.max_total = Span::of(total).with_flags(self.max_total.flags() | TOTAL);
+        self.total_left = Span::of(total).with_flags(self.total_left.flags());
     }
 
-    #[inline]
-    pub(crate) fn set_jitter(&mut self, jitter: Jitter) {
-        let drawn = self.drawn();
-        self.jitter = jitter.kind();
-        // At most 1,000,000, 20 bits: the low 16 here, the rest in the flags' high nibble.
-        let millionths = jitter.millionths().unwrap_or_else(|e| super::refuse(e));
-        self.millionths = millionths as u16;
-        self.flags = (self.flags & FLAGS) | ((millionths >> 16) as u8) << 4;
-        self.count_from(drawn);
-        if self.jitter != Kind::None && self.flags & SEEDED == 0 {
-            self.seed = Word::new(fresh_seed());
-        }
-    }
-
-    #[inline]
-    pub(crate) fn set_seed(&mut self, seed: u64) {
-        self.seed = Word::new(seed);
-        self.flags |= SEEDED;
-    }
-
-    /// The generator for the next draw, of a schedule that is not plain.
+    /// Takes one delay from the count, saying where it is in the schedule (0 for the first;
+    /// without a count limit the place wraps after 2^32 delays), or `None` at the end.
     #[inline(always)]
-    fn rng(&self) -> fastrand::Rng {
-        let position = u64::from(self.drawn).wrapping_mul(STREAM_STEP);
-        fastrand::Rng::with_seed(self.seed.get().wrapping_add(position))
-    }
-
-    /// The last decorrelated draw as a `Duration`.
-    fn previous(&self) -> Duration {
-        if self.cap.nanos_or_max() != u64::MAX {
-            Duration::from_nanos(self.previous.word())
-        } else {
-            self.previous.get()
-        }
-    }
-
-    /// `previous` in the form the current cap asks for.
-    fn previous_span(&self, previous: Duration) -> Span {
-        if self.cap.nanos_or_max() != u64::MAX {
-            // A draw above a cap lowered since is as good as u64::MAX nanoseconds: either
-            // way three times it is past the cap.
-            Span::from_word(nanos_u64(previous).unwrap_or(u64::MAX))
-        } else {
-            Span::of(previous)
-        }
-    }
-
-    // Small enough to inline into every caller's loop; the rest is behind one call.
-    #[inline(always)]
-    pub(crate) fn next(&mut self) -> Option<Duration> {
-        // One question per delay for a plain schedule; everything else is behind `left`
-        // being zero.
-        if self.left != 0 {
-            self.left -= 1;
-            return Some(self.growth.next_step(&self.cap));
-        }
-        self.next_slow()
-    }
-
-    /// `next` with jitter or a total limit, at the end of a count, and every 2^32 delays of
-    /// a plain schedule without one. Kept out of line so that the path above stays small
-    /// enough to inline; cold so that callers lay that path out as the straight line (a
-    /// fixed schedule's loop takes a quarter less time).
-    #[cold]
-    #[inline(never)]
-    fn next_slow(&mut self) -> Option<Duration> {
-        if self.plain() {
-            if self.flags & FOREVER == 0 {
+    pub(crate) fn take(&mut self) -> Option<u32> {
+        if self.left == 0 {
+            if !self.forever() || self.ended() {
                 return None;
             }
+            // Once every 2^32 delays without a count limit.
             self.left = u32::MAX;
-            return Some(self.growth.next_step(&self.cap));
+            return Some(u32::MAX);
         }
-        if self.flags & ENDED != 0 {
-            return None;
-        }
-        if self.flags & FOREVER == 0 && self.drawn == self.max_retries {
-            return None;
-        }
-        let mut rng = self.rng();
-        self.drawn = self.drawn.wrapping_add(1);
-        let delay = match self.jitter {
-            Kind::None => self.growth.next_step(&self.cap),
-            Kind::Full => jitter::full(self.growth.next_nanos(&self.cap), &mut rng),
-            Kind::Equal => jitter::equal(self.growth.next_nanos(&self.cap), &mut rng),
-            Kind::Decorrelated => self.next_decorrelated(&mut rng),
-            Kind::Proportional => {
-                let step = self.growth.next_nanos(&self.cap);
-                jitter::proportional(step, self.proportion(), &self.cap, &mut rng)
-            }
-        };
-        if self.flags & TOTAL != 0 {
-            match self.total_left.get().checked_sub(delay) {
-                Some(rest) => self.total_left = Span::of(rest),
-                None => {
-                    // Stop for good: a later, shorter draw must not sneak in after a refusal.
-                    self.flags |= ENDED;
-                    return None;
-                }
-            }
+        let place = if self.forever() { u32::MAX } else { self.max_retries } - self.left;
+        self.left -= 1;
+        Some(place)
+    }
+
+    /// Charges `delay` to the total limit, if there is one: `None` ends the schedule for
+    /// good when it does not fit, so that a later, shorter delay cannot sneak in after it.
+    #[inline(always)]
+    pub(crate) fn charge(&mut self, delay: Duration) -> Option<Duration> {
+        if self.has_total() {
+            let Some(rest) = self.total_left.get().checked_sub(delay) else {
+                self.left = 0;
+                self.total_left = self.total_left.with_flags(ENDED);
+                return None;
+            };
+            self.total_left = Span::of(rest);
         }
         Some(delay)
     }
 
-    #[inline]
-    fn next_decorrelated(&mut self, rng: &mut fastrand::Rng) -> Duration {
-        let cap = self.cap.nanos_or_max();
-        if cap != u64::MAX {
-            // The cap, and so the initial delay and every draw, are below u64::MAX
-            // nanoseconds: the initial delay converts exactly, and `previous` is a word.
-            let low = nanos_u64(self.growth.initial()).unwrap_or(cap);
-            let drawn = jitter::decorrelated(low, cap, self.previous.word(), rng);
-            self.previous.set_word(drawn);
-            return Duration::from_nanos(drawn);
-        }
-        let low = self.growth.initial();
-        let previous = self.previous.get().max(low);
-        let drawn = jitter::decorrelated_long(low, self.cap.get(), previous, rng);
-        self.previous = Span::of(drawn);
-        drawn
+    // Small enough to inline into every caller's loop, and free of calls that take the
+    // schedule's address, so that a schedule built and drawn from in one place stays in
+    // registers.
+    #[inline(always)]
+    pub(crate) fn next(&mut self) -> Option<Duration> {
+        self.take()?;
+        let step = self.growth.next_step(self.cap);
+        self.charge(step)
     }
 
-    /// `Iterator::nth`, without walking a run of equal steps one by one: once an unjittered
-    /// law has settled, every step is the same, so `nth(u32::MAX as usize)` returns at once.
-    /// Jittered schedules still draw every delay they skip, so a seeded stream is the same
-    /// however it is walked.
+    /// Delays left by count, `None` when only `max_total_delay` (if anything) can end it.
+    pub(crate) fn remaining(&self) -> Option<u32> {
+        if self.ended() {
+            Some(0)
+        } else if self.forever() {
+            None
+        } else {
+            Some(self.left)
+        }
+    }
+
+    fn total_left(&self) -> Option<Duration> {
+        if self.has_total() { Some(self.total_left.get()) } else { None }
+    }
+
+    /// `Iterator::nth`, without walking a run of equal steps one by one: once the law has
+    /// settled, every step is the same, so `nth(u32::MAX as usize)` returns at once.
     pub(crate) fn nth(&mut self, mut n: usize) -> Option<Duration> {
         while n > 0 && self.remaining() != Some(0) {
-            if self.jitter == Kind::None && self.growth.settled() {
+            if self.growth.settled() {
                 n -= self.skip_settled(n);
                 if n == 0 {
                     break;
@@ -420,11 +266,11 @@ impl<G: Growth> Engine<G> {
         self.next()
     }
 
-    /// Skips up to `n` steps of a settled, unjittered law, as many as the count and the
-    /// total limit allow, and says how many it skipped.
+    /// Skips up to `n` steps of a settled law, as many as the count and the total limit
+    /// allow, and says how many it skipped.
     fn skip_settled(&mut self, n: usize) -> usize {
         let mut growth = self.growth;
-        let step = growth.next_step(&self.cap).as_nanos();
+        let step = growth.next_step(self.cap).as_nanos();
         let remaining = self.remaining();
         let mut skip = n as u128;
         if let Some(left) = remaining {
@@ -439,14 +285,14 @@ impl<G: Growth> Engine<G> {
         }
         if remaining.is_some() {
             // At most what is left of the count, so it fits.
-            self.count_from(self.drawn() + skip as u32);
+            self.left -= skip as u32;
         }
         // At most `n`, so it fits.
         skip as usize
     }
 
     pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
-        match (self.remaining(), self.flags & TOTAL != 0) {
+        match (self.remaining(), self.has_total()) {
             (Some(n), false) => {
                 let n = usize::try_from(n).unwrap_or(usize::MAX);
                 (n, Some(n))
@@ -457,19 +303,23 @@ impl<G: Growth> Engine<G> {
         }
     }
 
-    /// The largest sum of delays the rest of this schedule could yield.
+    /// The largest sum of delays the rest of this schedule could yield, unjittered.
     pub(crate) fn worst_case_total(&self) -> Duration {
+        self.worst_case_of(WorstSteps::Growth(self.growth), true)
+    }
+
+    /// The largest sum of the `steps` the rest of this schedule could yield. `exact` says
+    /// that each delay is its step (no jitter), so the total limit stops the sum at the step
+    /// that would cross it; a jittered delay can come arbitrarily close to the limit, so the
+    /// sum is then bounded by it.
+    pub(crate) fn worst_case_of(&self, mut steps: WorstSteps<G>, exact: bool) -> Duration {
         let cap = self.cap.get();
-        let mut steps = WorstSteps::new(self);
         let mut remaining = self.remaining();
         let mut sum = Duration::ZERO;
         let mut left = self.total_left();
-        // An unjittered schedule stops before the step that would overflow the limit; a
-        // jittered one can get arbitrarily close to the limit, so it is bounded by it.
-        let exact = self.jitter == Kind::None;
         let mut counted = 0u32;
         while remaining != Some(0) {
-            let step = steps.next(&self.cap);
+            let step = steps.next(self.cap);
             if step.is_zero() && steps.settled() {
                 break;
             }
@@ -510,7 +360,7 @@ impl<G: Growth> Engine<G> {
 
 /// The largest step each draw could take: the unjittered step for Full and Equal jitter,
 /// `s_k (1 + p)` for Proportional, and three times the previous one for Decorrelated.
-enum WorstSteps<G> {
+pub(crate) enum WorstSteps<G> {
     Growth(G),
     /// Proportional jitter's top: `min(cap, s_k (1 + p))`.
     Widened {
@@ -524,20 +374,7 @@ enum WorstSteps<G> {
 }
 
 impl<G: Growth> WorstSteps<G> {
-    fn new(engine: &Engine<G>) -> Self {
-        match engine.jitter {
-            Kind::Decorrelated => WorstSteps::Tripling {
-                previous: engine.previous().max(engine.growth.initial()),
-                at_cap: false,
-            },
-            Kind::Proportional => {
-                WorstSteps::Widened { growth: engine.growth, millionths: engine.proportion() }
-            }
-            _ => WorstSteps::Growth(engine.growth),
-        }
-    }
-
-    fn next(&mut self, cap: &Span) -> Duration {
+    fn next(&mut self, cap: Span) -> Duration {
         match self {
             WorstSteps::Growth(g) => g.next_step(cap),
             WorstSteps::Widened { growth, millionths } => {
@@ -564,34 +401,15 @@ impl<G: Growth> WorstSteps<G> {
     }
 }
 
-impl<G: Copy> Engine<G> {
-    /// What a schedule's `Clone` gives: an unseeded, jittered schedule gets its own random
-    /// stream, so that one schedule cloned for many calls does not hand them all the same
-    /// "random" delays. A seeded schedule clones its stream exactly, so seeded runs stay
-    /// reproducible.
-    #[inline]
-    pub(crate) fn clone_schedule(&self) -> Self {
-        let mut clone = *self;
-        if self.flags & SEEDED == 0 && self.jitter != Kind::None {
-            clone.seed = Word::new(fresh_seed());
-        }
-        clone
-    }
-}
-
-/// Two schedules are equal when their settings and progress are; the random state is not
-/// compared, since two unseeded schedules never share it.
+/// Two schedules are equal when their settings and progress are.
 impl<G: Growth> PartialEq for Engine<G> {
     fn eq(&self, other: &Self) -> bool {
         self.growth == other.growth
             && self.cap == other.cap
             && self.max_retries() == other.max_retries()
             && self.max_total() == other.max_total()
-            && self.jitter() == other.jitter()
-            && self.seed() == other.seed()
             && self.remaining() == other.remaining()
             && self.total_left() == other.total_left()
-            && self.previous() == other.previous()
     }
 }
 
@@ -599,24 +417,24 @@ impl<G: Growth> Debug for Engine<G> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Engine")
             .field("growth", &self.growth)
-            .field("cap", &self.cap)
+            .field("cap", &self.cap.get())
             .field("max_retries", &self.max_retries())
             .field("max_total", &self.max_total())
-            .field("jitter", &self.jitter())
-            .field("seed", &self.seed())
             .field("remaining", &self.remaining())
             .field("total_left", &self.total_left())
-            .field("previous", &self.previous())
             .finish()
     }
 }
 
 impl<G: Growth> Engine<G> {
     /// The shared settings of a schedule's `Debug`, after its own: `max_delay` and
-    /// `max_total_delay` are `None` when not set, `max_retries` is `forever` or a number.
+    /// `max_total_delay` are `None` when not set, `max_retries` is `forever` or a number;
+    /// then the jitter and seed, which a schedule without jitter prints as `None`.
     pub(crate) fn debug_settings(
         &self,
         d: &mut core::fmt::DebugStruct<'_, '_>,
+        jitter: Jitter,
+        seed: Option<u64>,
     ) -> core::fmt::Result {
         let cap = self.cap.get();
         d.field("max_delay", &(cap != Duration::MAX).then_some(cap));
@@ -625,27 +443,15 @@ impl<G: Growth> Engine<G> {
             None => d.field("max_retries", &format_args!("forever")),
         };
         d.field("max_total_delay", &self.max_total())
-            .field("jitter", &self.jitter())
-            .field("seed", &self.seed())
+            .field("jitter", &jitter)
+            .field("seed", &seed)
             .finish()
     }
 }
 
-/// A seed for jitter that was not given one.
-#[cfg(feature = "std")]
-fn fresh_seed() -> u64 {
-    fastrand::u64(..)
-}
-
-/// Without `std` there is no entropy to draw from: the docs ask for an explicit seed.
-#[cfg(not(feature = "std"))]
-fn fresh_seed() -> u64 {
-    0x05EE_D0FF_0CCA_CC1A
-}
-
 /// The setters and trait impls every schedule shares, with examples for the type at hand.
 macro_rules! schedule_api {
-    ($ty:ident, $new:literal) => {
+    ($ty:ident, $new:literal, $text:literal, $first:literal, { $($base:tt)* }) => {
         impl $ty {
             /// Never wait longer than `cap`: every step, jittered or not, is at most `cap`.
             ///
@@ -729,6 +535,9 @@ macro_rules! schedule_api {
 
             /// Randomise the delays; see [`Jitter`](crate::Jitter) for the formulas.
             ///
+            /// Returns a [`Jittered`](crate::Jittered) schedule, which has the same setters
+            /// and keeps the random state that a schedule without jitter does without.
+            ///
             /// ```
             #[doc = concat!("use persevere::{", stringify!($ty), ", Jitter};")]
             /// use std::time::Duration;
@@ -746,12 +555,13 @@ macro_rules! schedule_api {
             /// or below half a millionth, naming the value.
             #[inline]
             #[track_caller]
-            pub fn jitter(mut self, jitter: crate::Jitter) -> Self {
-                self.engine.set_jitter(jitter);
-                self
+            pub fn jitter(self, jitter: crate::Jitter) -> crate::Jittered<Self> {
+                crate::Jittered::new(self, jitter)
             }
 
             /// Draw jitter from a generator seeded with `seed`, so runs are reproducible.
+            /// Returns a [`Jittered`](crate::Jittered) schedule, without jitter until
+            /// `jitter` is set on it.
             ///
             /// Without `std` there is no entropy source, and jitter is only as varied as
             /// the seeds you give your clients.
@@ -765,43 +575,65 @@ macro_rules! schedule_api {
             /// assert_eq!(a, b);
             /// ```
             #[inline]
-            pub fn seed(mut self, seed: u64) -> Self {
-                self.engine.set_seed(seed);
-                self
+            pub fn seed(self, seed: u64) -> crate::Jittered<Self> {
+                crate::Jittered::new(self, crate::Jitter::None).seed(seed)
             }
 
             /// The largest sum of delays the rest of this schedule could yield, for sizing
-            /// timeouts: the unjittered sum, or with decorrelated or proportional jitter the
-            /// sum of its largest draws, within `max_total_delay`. Saturates at `Duration::MAX` (an
-            /// unbounded schedule with non-zero delays).
+            /// timeouts: the sum of its steps within `max_total_delay`, saturating at
+            /// `Duration::MAX` (an unbounded schedule with non-zero delays). A
+            /// [`Jittered`](crate::Jittered) schedule's is the sum of its largest draws.
             ///
             /// ```
-            #[doc = concat!("use persevere::{", stringify!($ty), ", Jitter};")]
+            #[doc = concat!("use persevere::", stringify!($ty), ";")]
             /// use std::time::Duration;
             ///
-            #[doc = concat!("let schedule = ", $new, ".max_retries(4).jitter(Jitter::Full);")]
+            #[doc = concat!("let schedule = ", $new, ".max_retries(4);")]
             /// let worst = schedule.worst_case_total();
-            /// assert!(schedule.sum::<Duration>() <= worst);
+            /// assert_eq!(schedule.sum::<Duration>(), worst);
             /// ```
             pub fn worst_case_total(&self) -> Duration {
                 self.engine.worst_case_total()
             }
         }
 
-        /// A clone continues from where this schedule is. Unseeded jitter gets its own
-        /// random stream, so that one schedule cloned for many calls does not hand them
-        /// all the same delays; a seeded schedule repeats its stream exactly.
-        impl Clone for $ty {
+        impl crate::backoff::jittered::sealed::Base for $ty {
+            type Law = Law;
+            const NAME: &'static str = stringify!($ty);
+            const TEXT: &'static str = $text;
+            const FIRST: &'static str = $first;
+
             #[inline]
-            fn clone(&self) -> Self {
-                $ty { engine: self.engine.clone_schedule() }
+            fn build(first: Duration) -> Self {
+                $ty::new(first)
+            }
+
+            #[inline(always)]
+            fn engine(&self) -> &Engine<Law> {
+                &self.engine
+            }
+
+            #[inline(always)]
+            fn engine_mut(&mut self) -> &mut Engine<Law> {
+                &mut self.engine
+            }
+
+            $($base)*
+        }
+
+        impl crate::backoff::Plain for $ty {}
+
+        /// Prints the settings, as `Display` does, in struct form; not the progress.
+        impl core::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                crate::backoff::jittered::debug(self, f, crate::Jitter::None, None)
             }
         }
 
         impl Iterator for $ty {
             type Item = Duration;
 
-            // Always inlined, as `Engine::next` is: its unjittered paths are a few instructions.
+            // Always inlined, as `Engine::next` is: a few instructions and no call.
             #[inline(always)]
             fn next(&mut self) -> Option<Duration> {
                 self.engine.next()
@@ -825,48 +657,7 @@ pub(crate) use schedule_api;
 mod tests {
     use core::time::Duration;
 
-    use super::super::engine::Step;
-    use super::super::jitter;
-    use crate::{Exponential, Fixed, Jitter};
-
-    /// Draws come from `seed + k * STREAM_STEP`, which must be the `k`-th draw of
-    /// `Rng::with_seed(seed)`: the stream a kept generator gave, so seeded runs recorded
-    /// before the generator was dropped from the schedule still replay.
-    #[test]
-    fn draws_follow_the_seeded_generator() {
-        let step = Duration::from_secs(1);
-        for seed in [0, 7, u64::MAX] {
-            let mut rng = fastrand::Rng::with_seed(seed);
-            let expected: [Duration; 20] =
-                core::array::from_fn(|_| jitter::full(Step::of(step), &mut rng));
-            let mut schedule = Fixed::new(step).forever().jitter(Jitter::Full).seed(seed);
-            let got: [Duration; 20] = core::array::from_fn(|_| schedule.next().unwrap());
-            assert_eq!(got, expected, "seed {seed}");
-        }
-    }
-
-    /// The last decorrelated draw is a word of nanoseconds under a cap below u64::MAX of
-    /// them, a duration otherwise; changing the cap converts it.
-    #[test]
-    fn decorrelated_draws_carry_over_a_change_of_cap() {
-        let initial = Duration::from_millis(10);
-        let big = Duration::from_secs(u64::MAX / 2);
-        for seed in 0..50 {
-            let mut s = Fixed::new(initial).max_delay(big).forever().jitter(Jitter::Decorrelated);
-            s = s.seed(seed);
-            let mut previous = initial;
-            for cap in [big, Duration::from_secs(1), big, Duration::from_millis(30)] {
-                s = s.max_delay(cap);
-                for _ in 0..30 {
-                    let d = s.next().unwrap();
-                    let high = previous.max(initial).saturating_mul(3).min(cap);
-                    assert!(initial <= d && d <= high, "{d:?} outside [{initial:?}, {high:?}]");
-                    previous = d;
-                }
-                assert_eq!(s.engine.previous(), previous);
-            }
-        }
-    }
+    use crate::Exponential;
 
     /// Found by the `schedule_invariants` fuzz target: past `EXACT_STEPS` the rest of a
     /// total limit was filled with whole caps only, although steps below the cap fill it

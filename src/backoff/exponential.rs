@@ -25,7 +25,7 @@ use super::packed::{Span, Word};
 /// let delays: Vec<_> = Exponential::new(ms(100)).factor(3.0).max_delay(ms(1000)).max_retries(4).collect();
 /// assert_eq!(delays, [ms(100), ms(300), ms(900), ms(1000)]);
 /// ```
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Exponential {
     pub(crate) engine: Engine<Law>,
 }
@@ -35,7 +35,7 @@ pub struct Exponential {
 /// Every field is canonical for the value it stands for, so the derived `PartialEq`
 /// compares values.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Law {
+pub struct Law {
     initial: Span,
     /// The next step before the cap, in the form `kind` says: a word of nanoseconds
     /// (`Nanos`), a duration (`Wide`), the bits of `factor^k` (`Scale`), or zero (`Capped`).
@@ -137,7 +137,7 @@ impl Law {
     }
 
     /// Stores `next` and the `stop` that goes with it.
-    fn set_next(&mut self, next: Next, cap: &Span) {
+    fn set_next(&mut self, next: Next, cap: Span) {
         (self.kind, self.next) = match next {
             Next::Nanos(n) => (Kind::Nanos, Span::from_word(n)),
             Next::Wide(d) => (Kind::Wide, Span::of(d)),
@@ -148,15 +148,15 @@ impl Law {
     }
 
     #[inline(always)]
-    fn set_stop(&mut self, cap: &Span) {
+    fn set_stop(&mut self, cap: Span) {
         let stop =
-            if self.kind == Kind::Nanos { stop(self.factor.get(), self.shift, *cap) } else { 0 };
+            if self.kind == Kind::Nanos { stop(self.factor.get(), self.shift, cap) } else { 0 };
         self.stop = Word::new(stop);
     }
 
     /// Use `factor` from the next step on, keeping the position in the sequence.
     #[inline]
-    pub(crate) fn set_factor(&mut self, factor: f64, cap: &Span) {
+    pub(crate) fn set_factor(&mut self, factor: f64, cap: Span) {
         let whole = factor as u64;
         // `as` saturates, so 2^64 and above never pass as whole numbers.
         if whole as f64 == factor && whole != u64::MAX && self.kind != Kind::Scale {
@@ -165,11 +165,11 @@ impl Law {
             self.set_whole(whole, cap);
             return;
         }
-        self.set_factor_slow(factor, cap);
+        *self = self.set_factor_slow(factor, cap);
     }
 
     #[inline(always)]
-    fn set_whole(&mut self, whole: u64, cap: &Span) {
+    fn set_whole(&mut self, whole: u64, cap: Span) {
         self.factor = Word::new(whole);
         self.whole = true;
         self.shift =
@@ -178,9 +178,9 @@ impl Law {
     }
 
     /// `set_factor` for a fractional factor, or from a fractional one: the pending step
-    /// changes form.
+    /// changes form. On a copy, as every out-of-line call of a law is.
     #[inline(never)]
-    fn set_factor_slow(&mut self, factor: f64, cap: &Span) {
+    fn set_factor_slow(mut self, factor: f64, cap: Span) -> Self {
         let whole = factor as u64;
         let pending = match self.next() {
             Next::Capped => None,
@@ -193,36 +193,37 @@ impl Law {
             if let Some(pending) = pending {
                 self.set_next(Next::exact(pending), cap);
             }
-            return;
+            return self;
         }
         let was_scale = self.kind == Kind::Scale;
         self.factor = Word::new(factor.to_bits());
         self.whole = false;
         self.shift = 0;
-        let Some(pending) = pending else { return };
+        let Some(pending) = pending else { return self };
         if was_scale {
             // Already `factor^k`, which the new factor carries on from.
-            return;
+            return self;
         }
         let initial = self.initial.get();
         let scale = if pending == initial { 1.0 } else { nanos_f64(pending) / nanos_f64(initial) };
         self.set_next(Next::Scale(scale), cap);
+        self
     }
 
     /// Every step `next_step` does not take in a few instructions: reaching the cap,
-    /// crossing u64 nanoseconds, and fractional factors.
+    /// crossing u64 nanoseconds, and fractional factors. On a copy, returned with the step.
     #[cold]
     #[inline(never)]
-    fn next_step_slow(&mut self, cap: &Span) -> Duration {
+    fn next_step_slow(mut self, cap: Span) -> (Self, Duration) {
         let step = match self.next() {
-            Next::Capped => return cap.get(),
+            Next::Capped => return (self, cap.get()),
             Next::Nanos(n) => Duration::from_nanos(n),
             Next::Wide(d) => d,
             Next::Scale(s) => scale(self.initial.get(), s),
         };
         if step >= cap.get() {
             self.set_next(Next::Capped, cap);
-            return cap.get();
+            return (self, cap.get());
         }
         let factor = self.factor();
         let next = match self.next() {
@@ -230,7 +231,7 @@ impl Law {
             _ => Next::exact(scale(step, factor)),
         };
         self.set_next(next, cap);
-        step
+        (self, step)
     }
 
     /// The step after `n` nanoseconds, below `stop`: one shift or multiply, no overflow.
@@ -247,7 +248,7 @@ impl Growth for Law {
     }
 
     #[inline]
-    fn set_cap(&mut self, cap: &Span) {
+    fn set_cap(&mut self, cap: Span) {
         self.set_stop(cap);
     }
 
@@ -264,11 +265,13 @@ impl Growth for Law {
 
     // Always inlined: the cap is one question, the rare cases are behind a call.
     #[inline(always)]
-    fn full_step(&mut self, cap: &Span) -> Duration {
+    fn full_step(&mut self, cap: Span) -> Duration {
         if self.kind == Kind::Capped {
             return cap.get();
         }
-        self.next_step_slow(cap)
+        let step;
+        (*self, step) = self.next_step_slow(cap);
+        step
     }
 
     fn settled(&self) -> bool {
@@ -282,7 +285,7 @@ impl Engine<Law> {
     #[inline]
     pub(crate) fn set_factor(&mut self, factor: f64) {
         let cap = self.cap_span();
-        self.growth.set_factor(factor, &cap);
+        self.growth.set_factor(factor, cap);
     }
 }
 
@@ -309,15 +312,19 @@ impl Exponential {
     }
 }
 
-super::engine::schedule_api!(Exponential, "Exponential::new(Duration::from_millis(100))");
+super::engine::schedule_api!(
+    Exponential,
+    "Exponential::new(Duration::from_millis(100))",
+    "exponential",
+    "initial",
+    {
+        fn factor(&self) -> Option<f64> {
+            Some(self.engine.growth.factor())
+        }
 
-/// Prints the settings, as `Display` does, in struct form; not the progress or the random
-/// state.
-impl core::fmt::Debug for Exponential {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let mut d = f.debug_struct("Exponential");
-        d.field("initial", &self.engine.growth.initial())
-            .field("factor", &self.engine.growth.factor());
-        self.engine.debug_settings(&mut d)
+        fn set_factor(&mut self, factor: f64) -> bool {
+            self.engine.set_factor(factor);
+            true
+        }
     }
-}
+);

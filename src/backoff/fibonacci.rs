@@ -23,7 +23,7 @@ use super::packed::{Span, Word};
 /// let delays: Vec<_> = Fibonacci::new(ms(10)).max_retries(6).collect();
 /// assert_eq!(delays, [ms(10), ms(10), ms(20), ms(30), ms(50), ms(80)]);
 /// ```
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Fibonacci {
     pub(crate) engine: Engine<Law>,
 }
@@ -33,7 +33,7 @@ pub struct Fibonacci {
 /// Every field is canonical for the value it stands for, so the derived `PartialEq`
 /// compares values.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Law {
+pub struct Law {
     initial: Span,
     /// The terms: words of nanoseconds while both are below `u64::MAX` (584 years), one
     /// add a step; exact durations once past that (`wide`), saturating at `Duration::MAX`.
@@ -73,10 +73,11 @@ impl Law {
         }
     }
 
-    /// The steps past u64 nanoseconds: `Duration` arithmetic.
+    /// The steps past u64 nanoseconds: `Duration` arithmetic. On a copy, returned with
+    /// the step, as every out-of-line call of a law is.
     #[cold]
     #[inline(never)]
-    fn next_wide(&mut self, cap: &Span) -> Duration {
+    fn next_wide(mut self, cap: Span) -> (Self, Duration) {
         if !self.wide {
             // The next term would reach u64::MAX nanoseconds: carry on in `Duration`s.
             self.current = Span::of(Duration::from_nanos(self.current.word()));
@@ -88,10 +89,10 @@ impl Law {
         let (current, next) = (self.current.get(), self.next.get());
         if current >= cap {
             self.at_cap = true;
-            return cap;
+            return (self, cap);
         }
         (self.current, self.next) = (Span::of(next), Span::of(current.saturating_add(next)));
-        current
+        (self, current)
     }
 }
 
@@ -102,7 +103,7 @@ impl Growth for Law {
     }
 
     #[inline]
-    fn set_cap(&mut self, cap: &Span) {
+    fn set_cap(&mut self, cap: Span) {
         if !self.wide {
             self.stop = Word::new(cap.nanos_or_max());
         }
@@ -126,7 +127,7 @@ impl Growth for Law {
 
     // Always inlined: the cap is one question, the rare cases are behind a call.
     #[inline(always)]
-    fn full_step(&mut self, cap: &Span) -> Duration {
+    fn full_step(&mut self, cap: Span) -> Duration {
         if !self.wide && self.current.word() >= self.stop.get() {
             // `current` is a real term at or above the cap, which so fits in u64
             // nanoseconds and is reached.
@@ -134,7 +135,9 @@ impl Growth for Law {
             return cap.get();
         }
         // Past u64 nanoseconds, or about to be.
-        self.next_wide(cap)
+        let step;
+        (*self, step) = self.next_wide(cap);
+        step
     }
 
     fn settled(&self) -> bool {
@@ -150,14 +153,10 @@ impl Fibonacci {
     }
 }
 
-super::engine::schedule_api!(Fibonacci, "Fibonacci::new(Duration::from_millis(100))");
-
-/// Prints the settings, as `Display` does, in struct form; not the progress or the random
-/// state.
-impl core::fmt::Debug for Fibonacci {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let mut d = f.debug_struct("Fibonacci");
-        d.field("initial", &self.engine.growth.initial());
-        self.engine.debug_settings(&mut d)
-    }
-}
+super::engine::schedule_api!(
+    Fibonacci,
+    "Fibonacci::new(Duration::from_millis(100))",
+    "fibonacci",
+    "initial",
+    {}
+);

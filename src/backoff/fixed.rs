@@ -19,13 +19,13 @@ use super::packed::Span;
 /// let delays: Vec<_> = Fixed::new(Duration::from_secs(1)).max_retries(2).collect();
 /// assert_eq!(delays, [Duration::from_secs(1); 2]);
 /// ```
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Fixed {
     pub(crate) engine: Engine<Law>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Law {
+pub struct Law {
     delay: Span,
 }
 
@@ -36,12 +36,12 @@ impl Growth for Law {
     }
 
     #[inline]
-    fn set_cap(&mut self, _cap: &Span) {
+    fn set_cap(&mut self, _cap: Span) {
         // `max_delay` refuses a cap below the initial delay, which is this one.
     }
 
     #[inline(always)]
-    fn full_step(&mut self, _cap: &Span) -> Duration {
+    fn full_step(&mut self, _cap: Span) -> Duration {
         self.delay.get()
     }
 
@@ -58,14 +58,4 @@ impl Fixed {
     }
 }
 
-super::engine::schedule_api!(Fixed, "Fixed::new(Duration::from_millis(100))");
-
-/// Prints the settings, as `Display` does, in struct form; not the progress or the random
-/// state.
-impl core::fmt::Debug for Fixed {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let mut d = f.debug_struct("Fixed");
-        d.field("delay", &self.engine.growth.initial());
-        self.engine.debug_settings(&mut d)
-    }
-}
+super::engine::schedule_api!(Fixed, "Fixed::new(Duration::from_millis(100))", "fixed", "delay", {});

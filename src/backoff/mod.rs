@@ -2,19 +2,20 @@
 //!
 //! [`Exponential`], [`Fixed`] and [`Fibonacci`] are `Clone` iterators of [`Duration`]s with
 //! the same chainable setters: `max_delay` (the cap), `max_retries` (how many delays;
-//! [`DEFAULT_MAX_RETRIES`] unless set), `forever` (no count limit), `max_total_delay`,
-//! `jitter` and `seed`. A schedule of `n` delays allows `n + 1` attempts.
+//! [`DEFAULT_MAX_RETRIES`] unless set), `forever` (no count limit) and `max_total_delay`.
+//! `jitter` and `seed` turn one into a [`Jittered`] schedule, which has the same setters
+//! and keeps the random state. A schedule of `n` delays allows `n + 1` attempts.
 //!
 //! Every schedule also has a text form for configuration files and environment variables:
 //! `Display` prints it and `FromStr` reads it back.
 //!
 //! ```
 //! # #[cfg(feature = "std")] fn main() -> Result<(), persevere::ParseError> {
-//! use persevere::Exponential;
+//! use persevere::{Exponential, Jittered};
 //! use std::time::Duration;
 //!
 //! let from_env = "exponential(initial=100ms, factor=2, max_delay=5s, max_retries=6, jitter=full)";
-//! let schedule: Exponential = from_env.parse()?;
+//! let schedule: Jittered<Exponential> = from_env.parse()?;
 //! assert_eq!(schedule.to_string(), from_env);
 //! assert!(schedule.worst_case_total() <= Duration::from_millis(100 + 200 + 400 + 800 + 1600 + 3200));
 //! # Ok(()) }
@@ -32,6 +33,7 @@ mod exponential;
 mod fibonacci;
 mod fixed;
 mod jitter;
+pub(crate) mod jittered;
 mod math;
 mod packed;
 mod schedule;
@@ -45,6 +47,7 @@ pub use exponential::Exponential;
 pub use fibonacci::Fibonacci;
 pub use fixed::Fixed;
 pub use jitter::{Jitter, Proportion};
+pub use jittered::{Jittered, Plain};
 pub use schedule::Schedule;
 #[cfg(feature = "std")]
 pub use text::ParseError;

@@ -2,12 +2,16 @@
 //!
 //! A `Duration` is 16 bytes aligned to 8, of which 34 bits are padding; a schedule keeps
 //! several, and its `u64`s would round it up to a multiple of 8 too. Stored as [`Span`]s
-//! and [`Word`]s, the fields pack with no padding between them.
+//! and [`Word`]s, the fields pack with no padding between them, and a span's two unused
+//! bits hold flags that would otherwise take a field of their own.
 
 use core::fmt;
 use core::time::Duration;
 
 const NANOS_PER_SEC: u64 = 1_000_000_000;
+/// Below a billion, `nanos` needs 30 bits; the two above hold a span's flags.
+const FLAG_SHIFT: u32 = 30;
+const NANOS_MASK: u32 = (1 << FLAG_SHIFT) - 1;
 
 /// A `Duration` in 12 bytes, or a `u64` word in the same place.
 ///
@@ -15,11 +19,14 @@ const NANOS_PER_SEC: u64 = 1_000_000_000;
 /// `u64::MAX` of them keeps both forms here: [`Span::word`] for the first, with the owner
 /// knowing which form it holds. A word is stored with `nanos` zero, so that comparing two
 /// spans in the same form compares their values.
+///
+/// A duration may also carry two flags ([`Span::flags`]), which `get` leaves out; the
+/// owner says what they mean. `Span::of` and `from_word` clear them.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(C, packed(4))]
-pub(crate) struct Span {
+pub struct Span {
     secs: u64,
-    /// Below one billion for a duration.
+    /// Below one billion for a duration, in the low 30 bits; the flags above.
     nanos: u32,
 }
 
@@ -37,7 +44,8 @@ impl Span {
         // `nanos` is always below a billion; saying so in a way the compiler sees drops
         // `Duration::new`'s carry into the seconds and its overflow panic from every caller,
         // which keeps the loops that draw delays small enough to unroll.
-        let nanos = if self.nanos < NANOS_PER_SEC as u32 { self.nanos } else { 0 };
+        let nanos = self.nanos & NANOS_MASK;
+        let nanos = if nanos < NANOS_PER_SEC as u32 { nanos } else { 0 };
         Duration::new(self.secs, nanos)
     }
 
@@ -46,9 +54,21 @@ impl Span {
     pub(crate) const fn nanos_or_max(self) -> u64 {
         // Both steps are checked, so anything past u64::MAX nanoseconds saturates.
         match self.secs.checked_mul(NANOS_PER_SEC) {
-            Some(n) => n.saturating_add(self.nanos as u64),
+            Some(n) => n.saturating_add((self.nanos & NANOS_MASK) as u64),
             None => u64::MAX,
         }
+    }
+
+    /// The two flags (0 to 3) a duration carries beside its value.
+    #[inline(always)]
+    pub(crate) const fn flags(self) -> u8 {
+        (self.nanos >> FLAG_SHIFT) as u8
+    }
+
+    /// This span with `flags` (0 to 3) in place of its own.
+    #[inline(always)]
+    pub(crate) const fn with_flags(self, flags: u8) -> Span {
+        Span { secs: self.secs, nanos: self.nanos & NANOS_MASK | (flags as u32 & 3) << FLAG_SHIFT }
     }
 
     /// A span holding a word instead of a duration.
@@ -71,7 +91,7 @@ impl Span {
 
 impl fmt::Debug for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.nanos < NANOS_PER_SEC as u32 {
+        if self.nanos & NANOS_MASK < NANOS_PER_SEC as u32 {
             fmt::Debug::fmt(&self.get(), f)
         } else {
             // Never stored; printed rather than panicked on, should it ever be.
@@ -116,6 +136,13 @@ mod tests {
         assert_eq!(Span::of(Duration::new(3, 7)).nanos_or_max(), 3_000_000_007);
         assert_eq!(Span::MAX.nanos_or_max(), u64::MAX);
         assert_eq!(Span::from_word(42).word(), 42);
+        for d in [Duration::ZERO, Duration::new(7, 999_999_999), Duration::MAX] {
+            for flags in 0..4 {
+                let span = Span::of(d).with_flags(flags);
+                assert_eq!((span.get(), span.flags()), (d, flags));
+                assert_eq!(span.nanos_or_max(), Span::of(d).nanos_or_max());
+            }
+        }
         assert_eq!(core::mem::size_of::<Span>(), 12);
         assert_eq!(core::mem::align_of::<Word>(), 4);
     }

@@ -5,14 +5,15 @@ use core::fmt;
 use core::iter::FusedIterator;
 use core::time::Duration;
 
-use super::{Exponential, Fibonacci, Fixed};
+use super::{Exponential, Fibonacci, Fixed, Jittered};
 
 /// Any of the three schedules, chosen at run time: what a configuration file or an
 /// environment variable holds when it may name any of them.
 ///
 /// It is a schedule itself (an `Iterator` of the inner schedule's delays, fused, with its
 /// `size_hint` and `nth`), prints as the inner schedule does, and parses the text form of
-/// any of the three. With the `serde` feature it, like each schedule, is `Serialize` and
+/// any of the three, with or without jitter: each variant holds a [`Jittered`] schedule,
+/// and `From` takes one with or without jitter. With the `serde` feature it, like each schedule, is `Serialize` and
 /// `Deserialize` as that text: `retry = "exponential(initial=100ms, max_retries=5)"`.
 ///
 /// ```
@@ -21,7 +22,7 @@ use super::{Exponential, Fibonacci, Fixed};
 /// use std::time::Duration;
 ///
 /// let schedule: Schedule = "fixed(delay=1s, max_retries=2)".parse()?;
-/// assert_eq!(schedule, Schedule::Fixed(Fixed::new(Duration::from_secs(1)).max_retries(2)));
+/// assert_eq!(schedule, Schedule::from(Fixed::new(Duration::from_secs(1)).max_retries(2)));
 /// assert_eq!(schedule.to_string(), "fixed(delay=1s, max_retries=2)");
 /// assert_eq!(schedule.collect::<Vec<_>>(), [Duration::from_secs(1); 2]);
 ///
@@ -33,11 +34,11 @@ use super::{Exponential, Fibonacci, Fixed};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {
     /// An [`Exponential`] schedule: `exponential(initial=…, …)`.
-    Exponential(Exponential),
+    Exponential(Jittered<Exponential>),
     /// A [`Fixed`] schedule: `fixed(delay=…, …)`.
-    Fixed(Fixed),
+    Fixed(Jittered<Fixed>),
     /// A [`Fibonacci`] schedule: `fibonacci(initial=…, …)`.
-    Fibonacci(Fibonacci),
+    Fibonacci(Jittered<Fibonacci>),
 }
 
 /// Forwards `$body` to whichever schedule `$self` holds, as `$s`.
@@ -94,20 +95,21 @@ impl fmt::Display for Schedule {
     }
 }
 
-impl From<Exponential> for Schedule {
-    fn from(s: Exponential) -> Schedule {
-        Schedule::Exponential(s)
-    }
+/// `From` each schedule, with or without jitter.
+macro_rules! from_schedule {
+    ($($ty:ident),*) => {$(
+        impl From<$ty> for Schedule {
+            fn from(s: $ty) -> Schedule {
+                Schedule::$ty(Jittered::from(s))
+            }
+        }
+
+        impl From<Jittered<$ty>> for Schedule {
+            fn from(s: Jittered<$ty>) -> Schedule {
+                Schedule::$ty(s)
+            }
+        }
+    )*};
 }
 
-impl From<Fixed> for Schedule {
-    fn from(s: Fixed) -> Schedule {
-        Schedule::Fixed(s)
-    }
-}
-
-impl From<Fibonacci> for Schedule {
-    fn from(s: Fibonacci) -> Schedule {
-        Schedule::Fibonacci(s)
-    }
-}
+from_schedule!(Exponential, Fixed, Fibonacci);

@@ -14,7 +14,7 @@
 //!
 //! let config: Config =
 //!     serde_json::from_str(r#"{ "retry": "exponential(initial=100ms, max_retries=5)" }"#)?;
-//! assert_eq!(config.retry, Schedule::Exponential(Exponential::new(Duration::from_millis(100)).max_retries(5)));
+//! assert_eq!(config.retry, Schedule::from(Exponential::new(Duration::from_millis(100)).max_retries(5)));
 //! assert_eq!(
 //!     serde_json::to_string(&config)?,
 //!     r#"{"retry":"exponential(initial=100ms, factor=2, max_retries=5)"}"#,
@@ -72,3 +72,19 @@ macro_rules! text_serde {
 pub(crate) use text_serde;
 
 text_serde!(Exponential, Fixed, Fibonacci, Schedule);
+
+/// Writes the text form `Display` prints (settings, not progress or random state).
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<S: super::Plain> ::serde::Serialize for super::Jittered<S> {
+    fn serialize<T: ::serde::Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Reads the text form `FromStr` reads; a parse error becomes the format's error.
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl<'de, S: super::Plain> ::serde::Deserialize<'de> for super::Jittered<S> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(Text(PhantomData))
+    }
+}

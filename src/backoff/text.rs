@@ -10,8 +10,10 @@ use core::time::Duration;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
-use super::engine::{Engine, Growth};
-use super::{Exponential, Fibonacci, Fixed, Invalid, Jitter, Proportion, Schedule};
+use super::engine::Growth;
+use super::{
+    Exponential, Fibonacci, Fixed, Invalid, Jitter, Jittered, Plain, Proportion, Schedule,
+};
 
 /// Why a schedule's text form could not be read, and where.
 ///
@@ -136,33 +138,53 @@ fn split_top_level(body: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The settings every schedule shares, read from the pairs the schedule did not claim.
-fn apply_common<G: Growth>(
-    engine: &mut Engine<G>,
+/// Jitter and seed are read into `jittered`, which a schedule without jitter refuses
+/// (`None`) but for `jitter=none`.
+fn apply_common<S: Plain>(
+    schedule: &mut Jittered<S>,
+    jitter_allowed: bool,
     key: Token<'_>,
     value: Token<'_>,
 ) -> Result<(), ParseError> {
+    let needs_jittered = |token: Token<'_>| {
+        token.error(format_args!(
+            "a schedule with jitter or a seed is a `Jittered<{}>`: read the text as that or as a `Schedule`",
+            S::NAME
+        ))
+    };
     match key.text {
         "max_delay" => {
             let cap = parse_duration(value)?;
-            engine.set_cap(cap).map_err(|e| value.error(e))?;
+            schedule.set_cap(cap).map_err(|e| value.error(e))?;
         }
         "max_retries" => match value.text {
-            "forever" => engine.set_max_retries(None),
+            "forever" => *schedule = schedule.clone().forever(),
             n => {
                 let n = n.parse().map_err(|_| {
                     value.error("invalid max_retries: expected a whole number or `forever`")
                 })?;
-                engine.set_max_retries(Some(n));
+                *schedule = schedule.clone().max_retries(n);
             }
         },
-        "max_total_delay" => engine.set_max_total(parse_duration(value)?),
-        "jitter" => engine.set_jitter(parse_jitter(value)?),
+        "max_total_delay" => {
+            *schedule = schedule.clone().max_total_delay(parse_duration(value)?);
+        }
+        "jitter" => {
+            let jitter = parse_jitter(value)?;
+            if !jitter_allowed && jitter != Jitter::None {
+                return Err(needs_jittered(value));
+            }
+            *schedule = schedule.clone().jitter(jitter);
+        }
         "seed" => {
             let seed = value
                 .text
                 .parse()
                 .map_err(|_| value.error("invalid seed: expected a whole number"))?;
-            engine.set_seed(seed);
+            if !jitter_allowed {
+                return Err(needs_jittered(key));
+            }
+            *schedule = schedule.clone().seed(seed);
         }
         _ => return Err(key.error("unknown setting")),
     }
@@ -190,14 +212,10 @@ fn parse_jitter(value: Token<'_>) -> Result<Jitter, ParseError> {
 }
 
 /// Reads `name(first=…, …)`: the schedule's first setting, then the rest in any order.
-fn parse_schedule<'a, G: Growth>(
-    input: &'a str,
-    name: &str,
-    first: &str,
-    build: impl FnOnce(Duration) -> Engine<G>,
-    mut own: impl FnMut(&mut Engine<G>, Token<'a>, Token<'a>) -> Result<bool, ParseError>,
-) -> Result<Engine<G>, ParseError> {
+/// With `jitter_allowed` false, a jitter other than `none` or a seed is refused.
+fn parse<S: Plain>(input: &str, jitter_allowed: bool) -> Result<Jittered<S>, ParseError> {
     let (found, pairs) = split_call(input)?;
+    let (name, first) = (S::TEXT, S::FIRST);
     if found.text != name {
         return Err(found.error(format_args!("expected `{name}`")));
     }
@@ -211,68 +229,57 @@ fn parse_schedule<'a, G: Growth>(
     let Some(&(_, initial)) = pairs.iter().find(|(k, _)| k.text == first) else {
         return Err(found.error(format_args!("missing setting `{first}`")));
     };
-    let mut engine = build(parse_duration(initial)?);
+    let mut schedule = Jittered::from(S::build(parse_duration(initial)?));
     // The cap is checked against the initial delay, so the order of keys must not matter.
     for &(key, value) in pairs.iter().filter(|(k, _)| k.text != first) {
-        if !own(&mut engine, key, value)? {
-            apply_common(&mut engine, key, value)?;
+        if key.text == "factor" && schedule.schedule().factor().is_some() {
+            let factor: f64 =
+                value.text.parse().map_err(|_| value.error("invalid factor: expected a number"))?;
+            let factor = Invalid::check_factor(factor).map_err(|e| value.error(e))?;
+            schedule.schedule_mut().set_factor(factor);
+            continue;
         }
+        apply_common(&mut schedule, jitter_allowed, key, value)?;
     }
-    Ok(engine)
+    Ok(schedule)
 }
 
-fn no_own_settings<G>(_: &mut Engine<G>, _: Token<'_>, _: Token<'_>) -> Result<bool, ParseError> {
-    Ok(false)
-}
-
+/// Reads the text form `Display` prints. A text with a jitter other than `none`, or a seed,
+/// is refused: it is a [`Jittered`] schedule's, which keeps the random state.
 impl FromStr for Exponential {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        let engine = parse_schedule(
-            s,
-            "exponential",
-            "initial",
-            |d| Exponential::new(d).engine,
-            |engine, key, value| {
-                if key.text != "factor" {
-                    return Ok(false);
-                }
-                let factor: f64 = value
-                    .text
-                    .parse()
-                    .map_err(|_| value.error("invalid factor: expected a number"))?;
-                let factor = Invalid::check_factor(factor).map_err(|e| value.error(e))?;
-                engine.set_factor(factor);
-                Ok(true)
-            },
-        )?;
-        Ok(Exponential { engine })
+        parse(s, false).map(Jittered::into_schedule)
     }
 }
 
+/// Reads the text form `Display` prints. A text with a jitter other than `none`, or a seed,
+/// is refused: it is a [`Jittered`] schedule's, which keeps the random state.
 impl FromStr for Fixed {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        let engine =
-            parse_schedule(s, "fixed", "delay", |d| Fixed::new(d).engine, no_own_settings)?;
-        Ok(Fixed { engine })
+        parse(s, false).map(Jittered::into_schedule)
     }
 }
 
+/// Reads the text form `Display` prints. A text with a jitter other than `none`, or a seed,
+/// is refused: it is a [`Jittered`] schedule's, which keeps the random state.
 impl FromStr for Fibonacci {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        let engine = parse_schedule(
-            s,
-            "fibonacci",
-            "initial",
-            |d| Fibonacci::new(d).engine,
-            no_own_settings,
-        )?;
-        Ok(Fibonacci { engine })
+        parse(s, false).map(Jittered::into_schedule)
+    }
+}
+
+/// Reads the schedule's text form, with or without `jitter` and `seed`.
+impl<S: Plain> FromStr for Jittered<S> {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        parse(s, true)
     }
 }
 
@@ -291,8 +298,19 @@ impl FromStr for Schedule {
     }
 }
 
-/// Writes the settings that differ from the defaults, `max_retries` always.
-fn write_common<G: Growth>(f: &mut fmt::Formatter<'_>, engine: &Engine<G>) -> fmt::Result {
+/// Writes a schedule's text form: its own settings, then those that differ from the
+/// defaults, `max_retries` always.
+fn write<S: Plain>(
+    f: &mut fmt::Formatter<'_>,
+    schedule: &S,
+    jitter: Jitter,
+    seed: Option<u64>,
+) -> fmt::Result {
+    let engine = schedule.engine();
+    write!(f, "{}({}={}", S::TEXT, S::FIRST, DurationText(engine.growth.initial()))?;
+    if let Some(factor) = schedule.factor() {
+        write!(f, ", factor={factor}")?;
+    }
     if engine.cap() != Duration::MAX {
         write!(f, ", max_delay={}", DurationText(engine.cap()))?;
     }
@@ -303,10 +321,10 @@ fn write_common<G: Growth>(f: &mut fmt::Formatter<'_>, engine: &Engine<G>) -> fm
     if let Some(total) = engine.max_total() {
         write!(f, ", max_total_delay={}", DurationText(total))?;
     }
-    if engine.jitter() != Jitter::None {
-        write!(f, ", jitter={}", engine.jitter())?;
+    if jitter != Jitter::None {
+        write!(f, ", jitter={jitter}")?;
     }
-    if let Some(seed) = engine.seed() {
+    if let Some(seed) = seed {
         write!(f, ", seed={seed}")?;
     }
     f.write_str(")")
@@ -315,30 +333,29 @@ fn write_common<G: Growth>(f: &mut fmt::Formatter<'_>, engine: &Engine<G>) -> fm
 /// Prints the schedule's settings (not its progress) in the syntax `FromStr` reads.
 impl fmt::Display for Exponential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let law = &self.engine.growth;
-        write!(
-            f,
-            "exponential(initial={}, factor={}",
-            DurationText(Growth::initial(law)),
-            law.factor()
-        )?;
-        write_common(f, &self.engine)
+        write(f, self, Jitter::None, None)
     }
 }
 
 /// Prints the schedule's settings (not its progress) in the syntax `FromStr` reads.
 impl fmt::Display for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "fixed(delay={}", DurationText(self.engine.growth.initial()))?;
-        write_common(f, &self.engine)
+        write(f, self, Jitter::None, None)
     }
 }
 
 /// Prints the schedule's settings (not its progress) in the syntax `FromStr` reads.
 impl fmt::Display for Fibonacci {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "fibonacci(initial={}", DurationText(self.engine.growth.initial()))?;
-        write_common(f, &self.engine)
+        write(f, self, Jitter::None, None)
+    }
+}
+
+/// Prints the schedule's settings (not its progress or random state) in the syntax
+/// `FromStr` reads, with the jitter and the seed if one was given.
+impl<S: Plain> fmt::Display for Jittered<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write(f, self.schedule(), self.jitter_setting(), self.seed_setting())
     }
 }
 

@@ -58,7 +58,7 @@ use reqwest_middleware::{Middleware, Next};
 use crate::breaker::{CircuitBreaker, Rejected};
 use crate::budget::{RetryBudget, RetryKind};
 use crate::classify::{self, HttpFailure};
-use crate::{Attempt, Exponential, Policy, Report, Stop};
+use crate::{Attempt, Exponential, Jittered, Policy, Report, Stop};
 
 /// A sleep as the middleware keeps it: shared by every request, each sleep a boxed future.
 type SleepFn = dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync;
@@ -414,7 +414,7 @@ impl StdError for RetryError {
 /// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new()).with(retry).build();
 /// # drop(client);
 /// ```
-pub struct RetryMiddleware<S = Exponential> {
+pub struct RetryMiddleware<S = Jittered<Exponential>> {
     policy: Policy<S, Failure>,
     name: Option<&'static str>,
     idempotent_only: bool,
@@ -424,7 +424,7 @@ pub struct RetryMiddleware<S = Exponential> {
     sleep: Option<Arc<SleepFn>>,
 }
 
-impl Default for RetryMiddleware<Exponential> {
+impl Default for RetryMiddleware<Jittered<Exponential>> {
     /// [`Policy::http`] with [`Failure::verdict`] as its `when`: 100 ms doubling, 5 retries,
     /// full jitter, server hints honoured, idempotent requests only.
     fn default() -> Self {

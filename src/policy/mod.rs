@@ -28,7 +28,7 @@ use crate::{Attempt, Report, Stop};
 /// call site, set them on the adapters' builders instead).
 ///
 /// ```
-/// use persevere::{Exponential, Jitter, Policy};
+/// use persevere::{Exponential, Jitter, Jittered, Policy};
 /// use std::time::Duration;
 ///
 /// #[derive(Debug)]
@@ -42,7 +42,7 @@ use crate::{Attempt, Report, Stop};
 /// }
 ///
 /// struct Client {
-///     retry: Policy<Exponential, ApiError>,
+///     retry: Policy<Jittered<Exponential>, ApiError>,
 /// }
 ///
 /// let client = Client {

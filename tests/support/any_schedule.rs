@@ -4,17 +4,30 @@
 
 use std::time::Duration;
 
-use persevere::{Exponential, Fibonacci, Fixed, ParseError};
+use persevere::{Exponential, Fibonacci, Fixed, Jittered, ParseError};
 
-/// One of the three schedules.
+/// One of the three schedules, with or without jitter: a schedule without it is a
+/// `Jittered` one with `Jitter::None`, which runs the schedule's own code.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Any {
-    Exp(Exponential),
-    Fib(Fibonacci),
-    Fix(Fixed),
+    Exp(Jittered<Exponential>),
+    Fib(Jittered<Fibonacci>),
+    Fix(Jittered<Fixed>),
 }
 
 impl Any {
+    pub fn exp(s: impl Into<Jittered<Exponential>>) -> Any {
+        Any::Exp(s.into())
+    }
+
+    pub fn fib(s: impl Into<Jittered<Fibonacci>>) -> Any {
+        Any::Fib(s.into())
+    }
+
+    pub fn fix(s: impl Into<Jittered<Fixed>>) -> Any {
+        Any::Fix(s.into())
+    }
+
     pub fn worst_case_total(&self) -> Duration {
         match self {
             Any::Exp(s) => s.worst_case_total(),
