@@ -210,8 +210,8 @@ impl Law {
         self
     }
 
-    /// Every step `next_step` does not take in a few instructions: reaching the cap,
-    /// crossing u64 nanoseconds, and fractional factors. On a copy, returned with the step.
+    /// The steps `full_step` does not take inline: crossing u64 nanoseconds, and fractional
+    /// factors. On a copy, returned with the step.
     #[cold]
     #[inline(never)]
     fn next_step_slow(mut self, cap: Span) -> (Self, Duration) {
@@ -267,6 +267,12 @@ impl Growth for Law {
     #[inline(always)]
     fn full_step(&mut self, cap: Span) -> Duration {
         if self.kind == Kind::Capped {
+            return cap.get();
+        }
+        if self.kind == Kind::Nanos && self.next.word() >= cap.nanos_or_max() {
+            // Reaching the cap, once per schedule: `set_next(Next::Capped)` without a call,
+            // which would take the schedule's address.
+            (self.kind, self.next, self.stop) = (Kind::Capped, Span::ZERO, Word::new(0));
             return cap.get();
         }
         let step;
