@@ -236,6 +236,7 @@ impl<G: Growth> Engine<G> {
     }
 
     /// Delays left by count, `None` when only `max_total_delay` (if anything) can end it.
+    #[inline]
     pub(crate) fn remaining(&self) -> Option<u32> {
         if self.ended() {
             Some(0)
@@ -291,6 +292,7 @@ impl<G: Growth> Engine<G> {
         skip as usize
     }
 
+    #[inline]
     pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
         match (self.remaining(), self.has_total()) {
             (Some(n), false) => {
@@ -639,6 +641,7 @@ macro_rules! schedule_api {
                 self.engine.next()
             }
 
+            #[inline]
             fn size_hint(&self) -> (usize, Option<usize>) {
                 self.engine.size_hint()
             }

@@ -415,6 +415,7 @@ impl<S: Plain> Iterator for Jittered<S> {
         self.next_jittered()
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.schedule.engine().size_hint()
     }

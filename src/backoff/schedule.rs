@@ -76,6 +76,7 @@ impl Iterator for Schedule {
         each!(self, s => s.next())
     }
 
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         each!(self, s => s.size_hint())
     }

@@ -73,7 +73,8 @@ impl<S: Iterator<Item = Duration>> Run<S> {
     }
 
     /// After a success: the report, and an info line if it took retries.
-    #[inline]
+    // Always inlined, as `failed` is, and for the same reason as `counter`.
+    #[inline(always)]
     pub(crate) fn succeeded(&mut self, limits: &impl LimitSlot) -> Report {
         let budget = limits.get().and_then(|l| l.budget.as_ref().map(|b| (b, l.withdrawal)));
         if budget.is_some() || metrics::ENABLED {
@@ -220,16 +221,27 @@ impl<S: Iterator<Item = Duration>> Run<S> {
     /// "attempt 2/4" when the schedule says how many delays it has left, which with the
     /// attempts so far gives the most attempts there can be; `took_delay` says whether the
     /// failure being logged took a delay from the schedule.
-    #[cold]
+    ///
+    /// Inlined, and what it calls out of line takes values: a call handed the address of
+    /// the run would keep the schedule in memory for the whole loop, and make a first try
+    /// that succeeds store it there before the attempt.
+    #[inline(always)]
     fn counter<'a>(&self, took_delay: bool, limits: Option<&'a Limits>) -> Counter<'a> {
-        let max = match self.schedule.size_hint() {
-            (low, Some(high)) if low == high => u32::try_from(high)
-                .ok()
-                .and_then(|left| self.attempts.checked_add(left))
-                .and_then(|max| max.checked_add(u32::from(took_delay))),
-            _ => None,
-        };
+        let max = max_attempts(self.schedule.size_hint(), self.attempts, took_delay);
         Counter { name: limits.and_then(|l| l.name.as_ref()), attempt: self.attempts, max }
+    }
+}
+
+/// The most attempts there can be, when the schedule's `size_hint` is exact.
+#[cold]
+#[inline(never)]
+fn max_attempts(hint: (usize, Option<usize>), attempts: u32, took_delay: bool) -> Option<u32> {
+    match hint {
+        (low, Some(high)) if low == high => u32::try_from(high)
+            .ok()
+            .and_then(|left| attempts.checked_add(left))
+            .and_then(|max| max.checked_add(u32::from(took_delay))),
+        _ => None,
     }
 }
 
