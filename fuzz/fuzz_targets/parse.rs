@@ -13,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 use persevere::breaker::BreakerConfig;
 use persevere::budget::BudgetConfig;
 use persevere::policy::PolicyConfig;
-use persevere::{Exponential, Fibonacci, Fixed, ParseError, Schedule};
+use persevere::{Exponential, Fibonacci, Fixed, Jittered, ParseError, Schedule};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -22,6 +22,9 @@ fuzz_target!(|data: &[u8]| {
     round_trip::<Exponential>(text);
     round_trip::<Fixed>(text);
     round_trip::<Fibonacci>(text);
+    round_trip::<Jittered<Exponential>>(text);
+    round_trip::<Jittered<Fixed>>(text);
+    round_trip::<Jittered<Fibonacci>>(text);
     round_trip::<Schedule>(text);
     round_trip::<PolicyConfig>(text);
     round_trip::<BreakerConfig>(text);

@@ -6,7 +6,8 @@
 //! unjittered delays never decrease and follow their law exactly; jittered delays stay in
 //! the band DESIGN.md gives; the iterator is fused and its `size_hint` true; `Display`
 //! parses back to an equal schedule; and a far step (`nth`) of an endless schedule is a
-//! value within the cap.
+//! value within the cap. The schedules run as `Jittered` ones, jitter or not; without
+//! jitter or a seed, the schedule without jitter must match them in every respect.
 #![no_main]
 
 use std::fmt::{Debug, Display};
@@ -16,7 +17,7 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use persevere::backoff::DEFAULT_MAX_RETRIES;
-use persevere::{Exponential, Fibonacci, Fixed, Jitter, ParseError, Proportion};
+use persevere::{Exponential, Fibonacci, Fixed, Jitter, Jittered, ParseError, Proportion};
 
 /// The most steps one input iterates.
 const MAX_STEPS: u16 = 2_000;
@@ -122,11 +123,14 @@ trait Schedule:
     fn set_jitter(self, jitter: Jitter) -> Self;
     fn set_seed(self, seed: u64) -> Self;
     fn worst(&self) -> Duration;
+    /// Without jitter or a seed, the schedule without jitter read from `text` gives the
+    /// same text, delays, hints and worst case as `self`, for `steps` delays.
+    fn same_as_plain(&self, text: &str, steps: u32);
 }
 
 macro_rules! schedule {
     ($ty:ty) => {
-        impl Schedule for $ty {
+        impl Schedule for Jittered<$ty> {
             fn set_cap(self, cap: Duration) -> Self {
                 self.max_delay(cap)
             }
@@ -147,6 +151,21 @@ macro_rules! schedule {
             }
             fn worst(&self) -> Duration {
                 self.worst_case_total()
+            }
+            fn same_as_plain(&self, text: &str, steps: u32) {
+                let mut plain: $ty =
+                    text.parse().unwrap_or_else(|e| panic!("{text:?} is not plain: {e}"));
+                assert_eq!(plain.to_string(), text);
+                assert_eq!(plain.worst_case_total(), self.worst_case_total(), "{text}");
+                let mut jittered = self.clone();
+                for _ in 0..steps {
+                    assert_eq!(plain.size_hint(), jittered.size_hint(), "{text}");
+                    let delay = plain.next();
+                    assert_eq!(delay, jittered.next(), "{text}");
+                    if delay.is_none() {
+                        break;
+                    }
+                }
             }
         }
     };
@@ -178,8 +197,8 @@ fuzz_target!(|s: Settings| {
                 Factor::Raw(_) => return,
             };
             let base = match f {
-                Factor::Default => Exponential::new(initial),
-                _ => Exponential::new(initial).factor(factor),
+                Factor::Default => Jittered::from(Exponential::new(initial)),
+                _ => Jittered::from(Exponential::new(initial).factor(factor)),
             };
             let law = if factor.fract() == 0.0 && factor < u64::MAX as f64 {
                 Law::Times(factor as u64)
@@ -188,8 +207,8 @@ fuzz_target!(|s: Settings| {
             };
             check(base, law, &s);
         }
-        Kind::Fixed => check(Fixed::new(initial), Law::Constant, &s),
-        Kind::Fibonacci => check(Fibonacci::new(initial), Law::Fibonacci, &s),
+        Kind::Fixed => check(Jittered::from(Fixed::new(initial)), Law::Constant, &s),
+        Kind::Fibonacci => check(Jittered::from(Fibonacci::new(initial)), Law::Fibonacci, &s),
     }
 });
 
@@ -247,6 +266,9 @@ fn check<S: Schedule>(base: S, law: Law, s: &Settings) {
     let parsed: S = text.parse().unwrap_or_else(|e| panic!("{text:?} does not parse: {e}"));
     assert_eq!(parsed, schedule, "{text}");
     assert_eq!(parsed.to_string(), text);
+    if jitter == Jitter::None && s.seed.is_none() {
+        schedule.same_as_plain(&text, u32::from(s.steps));
+    }
 
     // A clone replays the same delays when they are deterministic.
     let deterministic = jitter == Jitter::None || s.seed.is_some();
