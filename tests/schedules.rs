@@ -1424,6 +1424,93 @@ fn display_and_from_str_round_trip() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Jittered: what `jitter` and `seed` return
+
+/// A schedule without jitter and the same schedule turned `Jittered` with `Jitter::None`
+/// (what `Schedule` holds) agree on everything: delays, hints, `nth`, the worst case and
+/// the text.
+#[test]
+fn jittered_without_jitter_is_the_schedule_itself() {
+    macro_rules! same {
+        ($plain:expr) => {{
+            let mut a = $plain;
+            let mut b = a.clone().jitter(Jitter::None);
+            assert_eq!(a.to_string(), b.to_string());
+            assert_eq!(a.worst_case_total(), b.worst_case_total());
+            assert_eq!(a.nth(2), b.nth(2));
+            for _ in 0..40 {
+                assert_eq!(a.size_hint(), b.size_hint());
+                assert_eq!(a.next(), b.next());
+            }
+        }};
+    }
+    same!(Exponential::new(ms(3)).factor(1.5).max_delay(ms(50)).max_retries(12));
+    same!(Fibonacci::new(ms(1)).max_delay(ms(20)).forever().max_total_delay(ms(300)));
+    same!(Fixed::new(ms(7)).max_retries(9).max_total_delay(ms(40)));
+    same!(Exponential::new(Duration::MAX).forever());
+}
+
+/// Jitter set halfway through a schedule jitters the delays left, and the count goes on:
+/// three of five delays drawn, two jittered ones follow.
+#[test]
+fn jitter_set_halfway_keeps_the_count() {
+    let mut plain = Fixed::new(secs(1)).max_retries(5);
+    assert_eq!(plain.nth(2), Some(secs(1)));
+    let rest: Vec<_> = plain.jitter(Jitter::Full).seed(9).collect();
+    assert_eq!(rest.len(), 2);
+    assert!(rest.iter().all(|d| *d <= secs(1)), "{rest:?}");
+    // A seeded stream is placed by the count: the same two draws as the last two of a
+    // schedule jittered from the start.
+    let whole: Vec<_> = Fixed::new(secs(1)).max_retries(5).jitter(Jitter::Full).seed(9).collect();
+    assert_eq!(rest, whole[3..]);
+}
+
+/// `Jittered` has every setter of the schedule under it, with the same effect.
+#[test]
+fn jittered_has_the_schedules_setters() {
+    let set_after = Exponential::new(ms(10))
+        .jitter(Jitter::Equal)
+        .seed(4)
+        .factor(3.0)
+        .max_delay(ms(200))
+        .max_retries(6)
+        .max_total_delay(secs(1));
+    let set_before = Exponential::new(ms(10))
+        .factor(3.0)
+        .max_delay(ms(200))
+        .max_retries(6)
+        .max_total_delay(secs(1))
+        .jitter(Jitter::Equal)
+        .seed(4);
+    assert_eq!(set_after, set_before);
+    assert_eq!(set_after.to_string(), set_before.to_string());
+    assert_eq!(set_after.collect::<Vec<_>>(), set_before.collect::<Vec<_>>());
+    let endless = Fibonacci::new(ms(1)).jitter(Jitter::Full).forever();
+    assert_eq!(endless.size_hint(), (usize::MAX, None));
+    // `Jitter::None` turns jitter off again: the steps themselves.
+    let off: Vec<_> = Fixed::new(ms(5)).jitter(Jitter::Full).jitter(Jitter::None).collect();
+    assert_eq!(off, [ms(5); 3]);
+}
+
+/// The text form of a schedule without jitter has no jitter or seed: reading one into it
+/// is refused, naming the token and the type that reads it; `jitter=none` is accepted.
+#[test]
+fn a_schedule_without_jitter_refuses_jitter_in_its_text() {
+    let text = "exponential(initial=1s, jitter=full)";
+    let err = text.parse::<Exponential>().unwrap_err();
+    assert_eq!((err.position(), err.token()), (31, "full"));
+    assert!(err.to_string().contains("`Jittered<Exponential>`"), "{err}");
+    let jittered: Jittered<Exponential> = text.parse().unwrap();
+    assert_eq!(jittered, Exponential::new(secs(1)).jitter(Jitter::Full));
+    let err = "fixed(delay=1s, seed=3)".parse::<Fixed>().unwrap_err();
+    assert_eq!((err.position(), err.token()), (16, "seed"));
+    assert!(err.to_string().contains("`Jittered<Fixed>`"), "{err}");
+    let none: Fibonacci = "fibonacci(initial=1s, jitter=none)".parse().unwrap();
+    assert_eq!(none, Fibonacci::new(secs(1)));
+    assert_eq!(none.to_string(), "fibonacci(initial=1s, max_retries=3)");
+}
+
+// ---------------------------------------------------------------------------------------
 // Debug
 
 /// `Debug` prints the settings `Display` prints, in struct form, and no internals: not the
