@@ -3,7 +3,8 @@
 //! persevere splits retrying into two ideas that compose:
 //!
 //! * **schedules** say how long to wait between attempts. [`Exponential`], [`Fixed`] and
-//!   [`Fibonacci`] are plain `Iterator<Item = Duration>`s with optional [`Jitter`]; any
+//!   [`Fibonacci`] are plain `Iterator<Item = Duration>`s; `.jitter(..)` makes one a
+//!   [`Jittered`] schedule (see [`Jitter`] for the formulas). Any
 //!   `IntoIterator<Item = Duration>` (an array, `iter::repeat(d).take(3)`) is a schedule too.
 //! * **adapters** run an operation until it succeeds, a schedule runs out, or an error is not
 //!   worth retrying: `blocking::retry` on a thread, `future::retry` in any async executor.
