@@ -84,7 +84,7 @@ pub mod supervise;
 
 #[cfg(feature = "std")]
 pub use backoff::ParseError;
-pub use backoff::{Exponential, Fibonacci, Fixed, Jitter, Jittered, Plain, Proportion, Schedule};
+pub use backoff::{Exponential, Fibonacci, Fixed, Jitter, Jittered, Proportion, Schedule};
 #[cfg(feature = "std")]
 pub use policy::Policy;
 #[cfg(feature = "std")]

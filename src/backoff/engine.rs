@@ -623,7 +623,7 @@ macro_rules! schedule_api {
             $($base)*
         }
 
-        impl crate::backoff::Plain for $ty {}
+        impl crate::backoff::Unjittered for $ty {}
 
         /// Prints the settings, as `Display` does, in struct form; not the progress.
         impl core::fmt::Debug for $ty {

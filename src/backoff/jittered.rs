@@ -53,7 +53,7 @@ pub(crate) mod sealed {
 
 /// One of the crate's schedules without jitter: [`Exponential`](crate::Exponential),
 /// [`Fixed`](crate::Fixed) or [`Fibonacci`](crate::Fibonacci). Sealed.
-pub trait Plain: sealed::Base + Clone + PartialEq + Iterator<Item = Duration> {}
+pub trait Unjittered: sealed::Base + Clone + PartialEq + Iterator<Item = Duration> {}
 
 /// A schedule with jitter: what [`Exponential::jitter`](crate::Exponential::jitter) and
 /// `seed` return, for each of the three schedules.
@@ -96,7 +96,7 @@ pub struct Jittered<S> {
     millionths: u16,
 }
 
-impl<S: Plain> Jittered<S> {
+impl<S: Unjittered> Jittered<S> {
     /// `schedule` with no jitter yet.
     #[inline]
     fn plain(schedule: S) -> Self {
@@ -273,7 +273,7 @@ fn decorrelated(
 
 /// The setters of [`Exponential`](crate::Exponential), [`Fixed`](crate::Fixed) and
 /// [`Fibonacci`](crate::Fibonacci), with the same meaning and panics; see them for examples.
-impl<S: Plain> Jittered<S> {
+impl<S: Unjittered> Jittered<S> {
     /// Never wait longer than `cap`; see [`Exponential::max_delay`](crate::Exponential::max_delay).
     ///
     /// # Panics
@@ -348,7 +348,7 @@ impl Jittered<super::Exponential> {
 }
 
 /// Jitter over `schedule`'s delays, none yet: what [`Schedule`](crate::Schedule) holds.
-impl<S: Plain> From<S> for Jittered<S> {
+impl<S: Unjittered> From<S> for Jittered<S> {
     fn from(schedule: S) -> Self {
         Jittered::plain(schedule)
     }
@@ -357,7 +357,7 @@ impl<S: Plain> From<S> for Jittered<S> {
 /// A clone continues from where this schedule is. Unseeded jitter gets its own random
 /// stream, so that one schedule cloned for many calls does not hand them all the same
 /// delays; a seeded schedule repeats its stream exactly.
-impl<S: Plain> Clone for Jittered<S> {
+impl<S: Unjittered> Clone for Jittered<S> {
     #[inline]
     fn clone(&self) -> Self {
         let mut clone = Jittered { schedule: self.schedule.clone(), ..*self };
@@ -370,7 +370,7 @@ impl<S: Plain> Clone for Jittered<S> {
 
 /// Two schedules are equal when their settings and progress are; the random state is not
 /// compared, since two unseeded schedules never share it.
-impl<S: Plain> PartialEq for Jittered<S> {
+impl<S: Unjittered> PartialEq for Jittered<S> {
     fn eq(&self, other: &Self) -> bool {
         self.schedule == other.schedule
             && self.jitter_setting() == other.jitter_setting()
@@ -381,14 +381,14 @@ impl<S: Plain> PartialEq for Jittered<S> {
 
 /// Prints the settings, as `Display` does, in struct form, as the schedule under it does:
 /// `Exponential { initial: …, …, jitter: Full, seed: None }`.
-impl<S: Plain> fmt::Debug for Jittered<S> {
+impl<S: Unjittered> fmt::Debug for Jittered<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         debug(&self.schedule, f, self.jitter_setting(), self.seed_setting())
     }
 }
 
 /// A schedule's `Debug`, with the jitter and seed given.
-pub(crate) fn debug<S: Plain>(
+pub(crate) fn debug<S: Unjittered>(
     schedule: &S,
     f: &mut fmt::Formatter<'_>,
     jitter: Jitter,
@@ -403,7 +403,7 @@ pub(crate) fn debug<S: Plain>(
     engine.debug_settings(&mut d, jitter, seed)
 }
 
-impl<S: Plain> Iterator for Jittered<S> {
+impl<S: Unjittered> Iterator for Jittered<S> {
     type Item = Duration;
 
     // Without jitter (only a seed, or `Jitter::None`), the schedule's own inlined path.
@@ -434,7 +434,7 @@ impl<S: Plain> Iterator for Jittered<S> {
     }
 }
 
-impl<S: Plain> FusedIterator for Jittered<S> {}
+impl<S: Unjittered> FusedIterator for Jittered<S> {}
 
 /// A seed for jitter that was not given one.
 #[cfg(feature = "std")]

@@ -47,7 +47,7 @@ pub use exponential::Exponential;
 pub use fibonacci::Fibonacci;
 pub use fixed::Fixed;
 pub use jitter::{Jitter, Proportion};
-pub use jittered::{Jittered, Plain};
+pub use jittered::{Jittered, Unjittered};
 pub use schedule::Schedule;
 #[cfg(feature = "std")]
 pub use text::ParseError;

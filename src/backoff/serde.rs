@@ -75,7 +75,7 @@ text_serde!(Exponential, Fixed, Fibonacci, Schedule);
 
 /// Writes the text form `Display` prints (settings, not progress or random state).
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-impl<S: super::Plain> ::serde::Serialize for super::Jittered<S> {
+impl<S: super::Unjittered> ::serde::Serialize for super::Jittered<S> {
     fn serialize<T: ::serde::Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
         serializer.collect_str(self)
     }
@@ -83,7 +83,7 @@ impl<S: super::Plain> ::serde::Serialize for super::Jittered<S> {
 
 /// Reads the text form `FromStr` reads; a parse error becomes the format's error.
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-impl<'de, S: super::Plain> ::serde::Deserialize<'de> for super::Jittered<S> {
+impl<'de, S: super::Unjittered> ::serde::Deserialize<'de> for super::Jittered<S> {
     fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_str(Text(PhantomData))
     }

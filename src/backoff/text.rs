@@ -12,7 +12,7 @@ use std::vec::Vec;
 
 use super::engine::Growth;
 use super::{
-    Exponential, Fibonacci, Fixed, Invalid, Jitter, Jittered, Plain, Proportion, Schedule,
+    Exponential, Fibonacci, Fixed, Invalid, Jitter, Jittered, Proportion, Schedule, Unjittered,
 };
 
 /// Why a schedule's text form could not be read, and where.
@@ -140,7 +140,7 @@ fn split_top_level(body: &str) -> impl Iterator<Item = &str> {
 /// The settings every schedule shares, read from the pairs the schedule did not claim.
 /// Jitter and seed are read into `jittered`, which a schedule without jitter refuses
 /// (`None`) but for `jitter=none`.
-fn apply_common<S: Plain>(
+fn apply_common<S: Unjittered>(
     schedule: &mut Jittered<S>,
     jitter_allowed: bool,
     key: Token<'_>,
@@ -213,7 +213,7 @@ fn parse_jitter(value: Token<'_>) -> Result<Jitter, ParseError> {
 
 /// Reads `name(first=…, …)`: the schedule's first setting, then the rest in any order.
 /// With `jitter_allowed` false, a jitter other than `none` or a seed is refused.
-fn parse<S: Plain>(input: &str, jitter_allowed: bool) -> Result<Jittered<S>, ParseError> {
+fn parse<S: Unjittered>(input: &str, jitter_allowed: bool) -> Result<Jittered<S>, ParseError> {
     let (found, pairs) = split_call(input)?;
     let (name, first) = (S::TEXT, S::FIRST);
     if found.text != name {
@@ -275,7 +275,7 @@ impl FromStr for Fibonacci {
 }
 
 /// Reads the schedule's text form, with or without `jitter` and `seed`.
-impl<S: Plain> FromStr for Jittered<S> {
+impl<S: Unjittered> FromStr for Jittered<S> {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, ParseError> {
@@ -300,7 +300,7 @@ impl FromStr for Schedule {
 
 /// Writes a schedule's text form: its own settings, then those that differ from the
 /// defaults, `max_retries` always.
-fn write<S: Plain>(
+fn write<S: Unjittered>(
     f: &mut fmt::Formatter<'_>,
     schedule: &S,
     jitter: Jitter,
@@ -353,7 +353,7 @@ impl fmt::Display for Fibonacci {
 
 /// Prints the schedule's settings (not its progress or random state) in the syntax
 /// `FromStr` reads, with the jitter and the seed if one was given.
-impl<S: Plain> fmt::Display for Jittered<S> {
+impl<S: Unjittered> fmt::Display for Jittered<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write(f, self.schedule(), self.jitter_setting(), self.seed_setting())
     }
