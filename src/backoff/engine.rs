@@ -161,7 +161,7 @@ impl<G: Growth> Engine<G> {
 
     #[inline]
     pub(crate) fn max_total(&self) -> Option<Duration> {
-        if self.has_total() { Some(self.max_total.get()) } else { None }
+        if self.has_total() { Some(self.max_total.get_flagged()) } else { None }
     }
 
     #[inline]
@@ -215,7 +215,7 @@ impl<G: Growth> Engine<G> {
     #[inline(always)]
     pub(crate) fn charge(&mut self, delay: Duration) -> Option<Duration> {
         if self.has_total() {
-            let Some(rest) = self.total_left.get().checked_sub(delay) else {
+            let Some(rest) = self.total_left.get_flagged().checked_sub(delay) else {
                 self.left = 0;
                 self.total_left = self.total_left.with_flags(ENDED);
                 return None;
@@ -248,7 +248,7 @@ impl<G: Growth> Engine<G> {
     }
 
     fn total_left(&self) -> Option<Duration> {
-        if self.has_total() { Some(self.total_left.get()) } else { None }
+        if self.has_total() { Some(self.total_left.get_flagged()) } else { None }
     }
 
     /// `Iterator::nth`, without walking a run of equal steps one by one: once the law has

@@ -20,8 +20,9 @@ const NANOS_MASK: u32 = (1 << FLAG_SHIFT) - 1;
 /// knowing which form it holds. A word is stored with `nanos` zero, so that comparing two
 /// spans in the same form compares their values.
 ///
-/// A duration may also carry two flags ([`Span::flags`]), which `get` leaves out; the
-/// owner says what they mean. `Span::of` and `from_word` clear them.
+/// A duration may also carry two flags ([`Span::flags`]), which `get_flagged` leaves out;
+/// the owner says what they mean, and reads the duration with that. `Span::of` and
+/// `from_word` clear them.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(C, packed(4))]
 pub struct Span {
@@ -44,9 +45,15 @@ impl Span {
         // `nanos` is always below a billion; saying so in a way the compiler sees drops
         // `Duration::new`'s carry into the seconds and its overflow panic from every caller,
         // which keeps the loops that draw delays small enough to unroll.
-        let nanos = self.nanos & NANOS_MASK;
-        let nanos = if nanos < NANOS_PER_SEC as u32 { nanos } else { 0 };
+        let nanos = if self.nanos < NANOS_PER_SEC as u32 { self.nanos } else { 0 };
         Duration::new(self.secs, nanos)
+    }
+
+    /// `get` for a span that may carry flags: one more instruction, so only those spans
+    /// pay it.
+    #[inline(always)]
+    pub(crate) const fn get_flagged(self) -> Duration {
+        Span { secs: self.secs, nanos: self.nanos & NANOS_MASK }.get()
     }
 
     /// The duration in whole nanoseconds, or `u64::MAX` when it is that long or longer.
@@ -54,7 +61,7 @@ impl Span {
     pub(crate) const fn nanos_or_max(self) -> u64 {
         // Both steps are checked, so anything past u64::MAX nanoseconds saturates.
         match self.secs.checked_mul(NANOS_PER_SEC) {
-            Some(n) => n.saturating_add((self.nanos & NANOS_MASK) as u64),
+            Some(n) => n.saturating_add(self.nanos as u64),
             None => u64::MAX,
         }
     }
@@ -139,8 +146,8 @@ mod tests {
         for d in [Duration::ZERO, Duration::new(7, 999_999_999), Duration::MAX] {
             for flags in 0..4 {
                 let span = Span::of(d).with_flags(flags);
-                assert_eq!((span.get(), span.flags()), (d, flags));
-                assert_eq!(span.nanos_or_max(), Span::of(d).nanos_or_max());
+                assert_eq!((span.get_flagged(), span.flags()), (d, flags));
+                assert_eq!(Span::of(d).get_flagged(), d);
             }
         }
         assert_eq!(core::mem::size_of::<Span>(), 12);
