@@ -157,13 +157,19 @@ impl Law {
     /// Use `factor` from the next step on, keeping the position in the sequence.
     #[inline]
     pub(crate) fn set_factor(&mut self, factor: f64, cap: Span) {
-        let whole = factor as u64;
-        // `as` saturates, so 2^64 and above never pass as whole numbers.
-        if whole as f64 == factor && whole != u64::MAX && self.kind != Kind::Scale {
-            // A whole factor keeps a step exact in whatever form it is: only the factor's
-            // own fields change. The common case, and constant-folded for a literal.
-            self.set_whole(whole, cap);
-            return;
+        // Below 2^63 a factor converts to an integer and back with one signed instruction
+        // each way, where `as u64` takes a dozen; larger whole factors are rare enough for
+        // the slow path, which takes them too.
+        const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+        if factor < TWO_TO_63 && self.kind != Kind::Scale {
+            let whole = factor as i64;
+            if whole as f64 == factor {
+                // A whole factor keeps a step exact in whatever form it is: only the
+                // factor's own fields change. The common case, and constant-folded for a
+                // literal. `factor` is at least 1, so `whole` is positive.
+                self.set_whole(whole as u64, cap);
+                return;
+            }
         }
         *self = self.set_factor_slow(factor, cap);
     }
