@@ -91,6 +91,12 @@ fn exponential_doubles_by_default() {
 fn exponential_with_a_whole_factor() {
     let delays: Vec<_> = Exponential::new(ms(10)).factor(3.0).max_retries(5).collect();
     assert_eq!(delays, [10, 30, 90, 270, 810].map(ms));
+    // Whole factors from 2^63 up take another path to the same exact integer growth; the
+    // third step, past `Duration::MAX`, saturates.
+    for factor in [2f64.powi(63) - 1024.0, 2f64.powi(63), 2f64.powi(64) - 2048.0] {
+        let delays: Vec<_> = Exponential::new(ns(1)).factor(factor).max_retries(3).collect();
+        assert_eq!(delays, [ns(1), ns(factor as u64), Duration::MAX], "factor {factor}");
+    }
 }
 
 #[test]
