@@ -217,26 +217,29 @@ impl Law {
     }
 
     /// The steps `full_step` does not take inline: crossing u64 nanoseconds, and fractional
-    /// factors. On a copy, returned with the step.
+    /// factors. On a copy, returned with the step; the cap comes as a `Duration`, which is
+    /// passed in registers where a packed `Span` is passed through memory, stored again
+    /// before every step that might make the call.
     #[cold]
     #[inline(never)]
-    fn next_step_slow(mut self, cap: Span) -> (Self, Duration) {
+    fn next_step_slow(mut self, cap: Duration) -> (Self, Duration) {
+        let (cap, cap_span) = (cap, Span::of(cap));
         let step = match self.next() {
-            Next::Capped => return (self, cap.get()),
+            Next::Capped => return (self, cap),
             Next::Nanos(n) => Duration::from_nanos(n),
             Next::Wide(d) => d,
             Next::Scale(s) => scale(self.initial.get(), s),
         };
-        if step >= cap.get() {
-            self.set_next(Next::Capped, cap);
-            return (self, cap.get());
+        if step >= cap {
+            self.set_next(Next::Capped, cap_span);
+            return (self, cap);
         }
         let factor = self.factor();
         let next = match self.next() {
             Next::Scale(s) => Next::Scale(s * factor),
             _ => Next::exact(scale(step, factor)),
         };
-        self.set_next(next, cap);
+        self.set_next(next, cap_span);
         (self, step)
     }
 
@@ -282,7 +285,7 @@ impl Growth for Law {
             return cap.get();
         }
         let step;
-        (*self, step) = self.next_step_slow(cap);
+        (*self, step) = self.next_step_slow(cap.get());
         step
     }
 

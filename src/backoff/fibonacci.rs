@@ -74,10 +74,11 @@ impl Law {
     }
 
     /// The steps past u64 nanoseconds: `Duration` arithmetic. On a copy, returned with
-    /// the step, as every out-of-line call of a law is.
+    /// the step, as every out-of-line call of a law is, and with the cap as a `Duration`,
+    /// which goes in registers.
     #[cold]
     #[inline(never)]
-    fn next_wide(mut self, cap: Span) -> (Self, Duration) {
+    fn next_wide(mut self, cap: Duration) -> (Self, Duration) {
         if !self.wide {
             // The next term would reach u64::MAX nanoseconds: carry on in `Duration`s.
             self.current = Span::of(Duration::from_nanos(self.current.word()));
@@ -85,7 +86,6 @@ impl Law {
             self.wide = true;
             self.stop = Word::new(0);
         }
-        let cap = cap.get();
         let (current, next) = (self.current.get(), self.next.get());
         if current >= cap {
             self.at_cap = true;
@@ -136,7 +136,7 @@ impl Growth for Law {
         }
         // Past u64 nanoseconds, or about to be.
         let step;
-        (*self, step) = self.next_wide(cap);
+        (*self, step) = self.next_wide(cap.get());
         step
     }
 
