@@ -589,6 +589,44 @@ macro_rules! rows {
                 });
             }
 
+            /// The same two async rows after moving the future, as `spawn` and `block_on`
+            /// do.
+            mod moved {
+                use super::*;
+
+                #[divan::bench]
+                fn persevere_async(bencher: Bencher) {
+                    warm_then_bench(bencher, || {
+                        let left = Cell::new(black_box(FAILURES));
+                        poll_moved(
+                            future::retry(
+                                Exponential::new(OWN_INITIAL).max_delay(OWN_CAP).max_retries(3),
+                                || async { flaky(&left) },
+                            )
+                            .sleep(no_sleep)
+                            .call(),
+                        )
+                    });
+                }
+
+                #[divan::bench]
+                fn backon_async(bencher: Bencher) {
+                    warm_then_bench(bencher, || {
+                        let left = Cell::new(black_box(FAILURES));
+                        poll_moved(
+                            (|| async { flaky(&left) })
+                                .retry(
+                                    backon::ExponentialBuilder::default()
+                                        .with_min_delay(OWN_INITIAL)
+                                        .with_max_delay(OWN_CAP)
+                                        .with_max_times(RETRIES),
+                                )
+                                .sleep(no_sleep),
+                        )
+                    });
+                }
+            }
+
             $($own_extra)*
         }
     };
