@@ -151,7 +151,7 @@ impl<S: Unjittered> Jittered<S> {
 
     #[inline]
     #[track_caller]
-    fn set_jitter(&mut self, jitter: Jitter) {
+    pub(crate) fn set_jitter(&mut self, jitter: Jitter) {
         self.kind = jitter.kind();
         // At most 1,000,000, 20 bits: the low 16 here, the rest in the flags' high nibble.
         let millionths = jitter.millionths().unwrap_or_else(|e| super::refuse(e));
@@ -160,6 +160,12 @@ impl<S: Unjittered> Jittered<S> {
         if self.kind != Kind::None && self.flags & SEEDED == 0 {
             self.seed = Word::new(fresh_seed());
         }
+    }
+
+    #[inline]
+    pub(crate) fn set_seed(&mut self, seed: u64) {
+        self.seed = Word::new(seed);
+        self.flags |= SEEDED;
     }
 
     /// Sets the cap, keeping the last decorrelated draw in the form the new cap asks for.
@@ -327,8 +333,7 @@ impl<S: Unjittered> Jittered<S> {
     /// [`Exponential::seed`](crate::Exponential::seed).
     #[inline]
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Word::new(seed);
-        self.flags |= SEEDED;
+        self.set_seed(seed);
         self
     }
 }

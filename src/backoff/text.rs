@@ -158,23 +158,24 @@ fn apply_common<S: Unjittered>(
             schedule.set_cap(cap).map_err(|e| value.error(e))?;
         }
         "max_retries" => match value.text {
-            "forever" => *schedule = schedule.clone().forever(),
+            "forever" => schedule.schedule_mut().engine_mut().set_max_retries(None),
             n => {
                 let n = n.parse().map_err(|_| {
                     value.error("invalid max_retries: expected a whole number or `forever`")
                 })?;
-                *schedule = schedule.clone().max_retries(n);
+                schedule.schedule_mut().engine_mut().set_max_retries(Some(n));
             }
         },
         "max_total_delay" => {
-            *schedule = schedule.clone().max_total_delay(parse_duration(value)?);
+            let total = parse_duration(value)?;
+            schedule.schedule_mut().engine_mut().set_max_total(total);
         }
         "jitter" => {
             let jitter = parse_jitter(value)?;
             if !jitter_allowed && jitter != Jitter::None {
                 return Err(needs_jittered(value));
             }
-            *schedule = schedule.clone().jitter(jitter);
+            schedule.set_jitter(jitter);
         }
         "seed" => {
             let seed = value
@@ -184,7 +185,7 @@ fn apply_common<S: Unjittered>(
             if !jitter_allowed {
                 return Err(needs_jittered(key));
             }
-            *schedule = schedule.clone().seed(seed);
+            schedule.set_seed(seed);
         }
         _ => return Err(key.error("unknown setting")),
     }
