@@ -92,6 +92,31 @@ fn no_sleep(_: Duration) -> std::future::Ready<()> {
     std::future::ready(())
 }
 
+/// The async retry of the `own` rows, with persevere's own schedule built inside the call as
+/// its docs show: one definition, so the rows that poll it in place and after a move time the
+/// same future.
+#[inline(always)]
+fn persevere_own(left: &Cell<u32>) -> impl Future<Output = Result<u64, u64>> + '_ {
+    future::retry(Exponential::new(OWN_INITIAL).max_delay(OWN_CAP).max_retries(3), || async {
+        flaky(left)
+    })
+    .sleep(no_sleep)
+    .call()
+}
+
+/// The same with backon's own exponential schedule.
+#[inline(always)]
+fn backon_own(left: &Cell<u32>) -> impl Future<Output = Result<u64, u64>> + '_ {
+    (|| async { flaky(left) })
+        .retry(
+            backon::ExponentialBuilder::default()
+                .with_min_delay(OWN_INITIAL)
+                .with_max_delay(OWN_CAP)
+                .with_max_times(RETRIES),
+        )
+        .sleep(no_sleep)
+}
+
 fn main() {
     print_future_sizes();
     divan::main();
@@ -544,14 +569,7 @@ macro_rules! rows {
             fn persevere_async(bencher: Bencher) {
                 warm_then_bench(bencher, || {
                     let left = Cell::new(black_box(FAILURES));
-                    poll_in_place(pin!(
-                        future::retry(
-                            Exponential::new(OWN_INITIAL).max_delay(OWN_CAP).max_retries(3),
-                            || async { flaky(&left) },
-                        )
-                        .sleep(no_sleep)
-                        .call()
-                    ))
+                    poll_in_place(pin!(persevere_own(&left)))
                 });
             }
 
@@ -559,16 +577,7 @@ macro_rules! rows {
             fn backon_async(bencher: Bencher) {
                 warm_then_bench(bencher, || {
                     let left = Cell::new(black_box(FAILURES));
-                    poll_in_place(pin!(
-                        (|| async { flaky(&left) })
-                            .retry(
-                                backon::ExponentialBuilder::default()
-                                    .with_min_delay(OWN_INITIAL)
-                                    .with_max_delay(OWN_CAP)
-                                    .with_max_times(RETRIES),
-                            )
-                            .sleep(no_sleep)
-                    ))
+                    poll_in_place(pin!(backon_own(&left)))
                 });
             }
 
@@ -598,14 +607,7 @@ macro_rules! rows {
                 fn persevere_async(bencher: Bencher) {
                     warm_then_bench(bencher, || {
                         let left = Cell::new(black_box(FAILURES));
-                        poll_moved(
-                            future::retry(
-                                Exponential::new(OWN_INITIAL).max_delay(OWN_CAP).max_retries(3),
-                                || async { flaky(&left) },
-                            )
-                            .sleep(no_sleep)
-                            .call(),
-                        )
+                        poll_moved(persevere_own(&left))
                     });
                 }
 
@@ -613,16 +615,7 @@ macro_rules! rows {
                 fn backon_async(bencher: Bencher) {
                     warm_then_bench(bencher, || {
                         let left = Cell::new(black_box(FAILURES));
-                        poll_moved(
-                            (|| async { flaky(&left) })
-                                .retry(
-                                    backon::ExponentialBuilder::default()
-                                        .with_min_delay(OWN_INITIAL)
-                                        .with_max_delay(OWN_CAP)
-                                        .with_max_times(RETRIES),
-                                )
-                                .sleep(no_sleep),
-                        )
+                        poll_moved(backon_own(&left))
                     });
                 }
             }
