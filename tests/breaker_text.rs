@@ -5,13 +5,12 @@ use std::time::Duration;
 use persevere::breaker::{BreakerConfig, BreakerError, State};
 use persevere::clock::ManualClock;
 
+#[path = "support/text_form.rs"]
+mod text_form;
+use text_form::{fails_at, round_trip};
+
 fn parse(s: &str) -> Result<BreakerConfig, persevere::ParseError> {
     s.parse()
-}
-
-fn round_trip(config: &BreakerConfig) {
-    let text = config.to_string();
-    assert_eq!(parse(&text).as_ref(), Ok(config), "{text}");
 }
 
 fn every_setting() -> BreakerConfig {
@@ -212,13 +211,7 @@ fn values_the_builder_refuses_are_refused_with_its_message() {
         ),
     ];
     for (text, at, message) in cases {
-        let err = parse(text).unwrap_err();
-        assert_eq!(err.position(), at, "{text}");
-        assert_eq!(
-            err.to_string(),
-            format!("at byte {at}, {:?}: {message}", err.token()),
-            "{text}"
-        );
+        fails_at::<BreakerConfig>(text, at, &message);
     }
     assert_eq!(
         parse("breaker(sampling_window=5ms)").unwrap_err().to_string(),

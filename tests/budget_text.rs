@@ -2,13 +2,12 @@
 
 use persevere::budget::{BudgetConfig, RetryBudget, RetryKind};
 
+#[path = "support/text_form.rs"]
+mod text_form;
+use text_form::{fails_at, round_trip};
+
 fn parse(s: &str) -> Result<BudgetConfig, persevere::ParseError> {
     s.parse()
-}
-
-fn round_trip(config: &BudgetConfig) {
-    let text = config.to_string();
-    assert_eq!(parse(&text).as_ref(), Ok(config), "{text}");
 }
 
 fn every_setting() -> BudgetConfig {
@@ -188,13 +187,7 @@ fn values_the_builder_refuses_are_refused_with_its_message() {
     ];
     for (text, at, builder) in cases {
         let message = builder.build().unwrap_err().to_string();
-        let err = parse(text).unwrap_err();
-        assert_eq!(err.position(), at, "{text}");
-        assert_eq!(
-            err.to_string(),
-            format!("at byte {at}, {:?}: {message}", err.token()),
-            "{text}"
-        );
+        fails_at::<BudgetConfig>(text, at, &message);
     }
     assert_eq!(
         error("budget(capacity=10, reserve=8, retry_cost=3)"),
