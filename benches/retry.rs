@@ -32,7 +32,9 @@
 //!   `persevere::future::sleep` (persevere's default; backon has no default without its
 //!   tokio feature, so it gets the same function), which is ready at once for zero.
 //!   relentless skips the sleep for zero delays by itself, but returns `Pending` once to
-//!   yield, so it is polled one extra time.
+//!   yield, so it is polled one extra time. The `block_on/*` rows hand the future to
+//!   `futures::executor::block_on` instead, with its thread-local waker, as a first test of
+//!   a retry would.
 //! * `tokio/*`: tokio-retry has no way to swap its sleep: it always creates a tokio timer,
 //!   so it needs a runtime (a current-thread one, built once outside the timed loop). Its
 //!   rows sit in their own group beside persevere under the same runtime and the same
@@ -75,6 +77,7 @@ use std::time::Duration;
 
 use backon::{BlockingRetryable, Retryable};
 use divan::{AllocProfiler, Bencher};
+use futures::executor::block_on;
 use persevere::{Exponential, Fixed, blocking, future};
 
 #[global_allocator]
@@ -452,6 +455,27 @@ macro_rules! rows {
             }
         }
 
+        /// Async rows driven by `futures::executor::block_on`, as a user's first test would.
+        mod block_on {
+            use super::*;
+
+            #[divan::bench]
+            fn persevere_async(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    block_on(future::retry(schedule(), || async { flaky(&left) }).call())
+                });
+            }
+
+            #[divan::bench]
+            fn backon_async(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    block_on((|| async { flaky(&left) }).retry(schedule()).sleep(future::sleep))
+                });
+            }
+        }
+
         /// The rows that need a tokio runtime, all under the same one.
         mod tokio {
             use super::*;
@@ -616,6 +640,27 @@ macro_rules! rows {
                     warm_then_bench(bencher, || {
                         let left = Cell::new(black_box(FAILURES));
                         poll_moved(backon_own(&left))
+                    });
+                }
+            }
+
+            /// The same two async rows under `futures::executor::block_on`.
+            mod block_on {
+                use super::*;
+
+                #[divan::bench]
+                fn persevere_async(bencher: Bencher) {
+                    warm_then_bench(bencher, || {
+                        let left = Cell::new(black_box(FAILURES));
+                        block_on(persevere_own(&left))
+                    });
+                }
+
+                #[divan::bench]
+                fn backon_async(bencher: Bencher) {
+                    warm_then_bench(bencher, || {
+                        let left = Cell::new(black_box(FAILURES));
+                        block_on(backon_own(&left))
                     });
                 }
             }
