@@ -20,9 +20,6 @@ use super::Report;
 macro_rules! retry_loop {
     ($flavour:path, $name:ident, $Operation:ident) => {
         #[$flavour]
-        // In the blocking flavour a sleep is done when it returns: `nap` is `()`, and
-        // `nap.await` becomes the statement `nap;`.
-        #[allow(clippy::let_unit_value, path_statements)]
         #[inline]
         pub(super) fn $name<S, Op, H, Sl, C, L, T, E, R>(
             mut retry: Retry<S, Op, H, L, Sl, C>,
@@ -40,31 +37,36 @@ macro_rules! retry_loop {
         {
             async move {
                 loop {
-                    let attempt =
-                        retry.run.begin(Op::HANDS_ATTEMPT, &mut retry.limits, &retry.clock);
-                    let sole = retry.limits.get().is_some_and(|l| l.sole_layer);
-                    let (outcome, timed_out) = attempt!(retry, attempt, sole);
-                    // `{ outcome }` moves the outcome into the match, and the error lives
-                    // only inside it: the async flavour holds neither across the sleep.
-                    let nap = match { outcome } {
-                        Ok(value) => return R::end(Ok(value), retry.run.succeeded(&retry.limits)),
-                        Err(error) => {
-                            let step = retry.run.failed(
-                                &retry.hooks,
-                                &mut retry.limits,
-                                &error,
-                                timed_out,
-                                &retry.clock,
-                            );
-                            match step {
-                                Step::Retry(delay) => retry.sleep.sleep(delay),
-                                Step::Stop(stop) => {
-                                    return R::end(Err(error), retry.run.report(stop));
+                    // The attempt and its outcome live in a block that ends before the
+                    // sleep, so the async flavour keeps neither the error nor the drop flag
+                    // of the outcome across it.
+                    let delay = {
+                        let attempt =
+                            retry.run.begin(Op::HANDS_ATTEMPT, &mut retry.limits, &retry.clock);
+                        let sole = retry.limits.get().is_some_and(|l| l.sole_layer);
+                        let (outcome, timed_out) = attempt!(retry, attempt, sole);
+                        match outcome {
+                            Ok(value) => {
+                                return R::end(Ok(value), retry.run.succeeded(&retry.limits));
+                            }
+                            Err(error) => {
+                                let step = retry.run.failed(
+                                    &retry.hooks,
+                                    &mut retry.limits,
+                                    &error,
+                                    timed_out,
+                                    &retry.clock,
+                                );
+                                match step {
+                                    Step::Retry(delay) => delay,
+                                    Step::Stop(stop) => {
+                                        return R::end(Err(error), retry.run.report(stop));
+                                    }
                                 }
                             }
                         }
                     };
-                    nap.await;
+                    retry.sleep.sleep(delay).await;
                 }
             }
         }
