@@ -31,9 +31,11 @@ pub(crate) enum Step {
 /// so a retry without limits keeps the schedule and sixteen bytes.
 pub(crate) struct Run<S> {
     schedule: S,
-    attempts: u32,
+    /// The attempts that failed so far; the one running is number `failed + 1`. Counting
+    /// failures rather than starts leaves a first try that succeeds nothing to store.
+    failed: u32,
     /// The time slept, as `Duration`'s two parts: kept apart, the nanoseconds share eight
-    /// bytes with `attempts` rather than pad a `Duration` of their own.
+    /// bytes with `failed` rather than pad a `Duration` of their own.
     slept_nanos: u32,
     slept_secs: u64,
 }
@@ -41,10 +43,16 @@ pub(crate) struct Run<S> {
 impl<S: Iterator<Item = Duration>> Run<S> {
     #[inline]
     pub(crate) fn new(schedule: impl IntoIterator<IntoIter = S>) -> Self {
-        Run { schedule: schedule.into_iter(), attempts: 0, slept_nanos: 0, slept_secs: 0 }
+        Run { schedule: schedule.into_iter(), failed: 0, slept_nanos: 0, slept_secs: 0 }
     }
 
-    /// Counts an attempt that starts now and describes it to the operation.
+    /// The number of the attempt running or last run, from 1.
+    #[inline(always)]
+    fn attempt(&self) -> u32 {
+        self.failed.saturating_add(1)
+    }
+
+    /// Describes the attempt that starts now to the operation.
     ///
     /// An operation that is not handed its attempt (`hands_attempt` false) gets only the
     /// number: the clock is then read just once, for the start of a `max_elapsed` limit, or
@@ -56,8 +64,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
         limits: &mut impl LimitSlot,
         clock: &impl Clock,
     ) -> Attempt {
-        self.attempts = self.attempts.saturating_add(1);
-        let number = self.attempts;
+        let number = self.attempt();
         let Some(limits) = limits.get_mut() else {
             return Attempt { number, elapsed: Duration::ZERO, time_left: None };
         };
@@ -87,7 +94,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
                 count(Step::Stop(Stop::Succeeded), budget.map(|(b, _)| b), name);
             }
         }
-        if self.attempts > 1 && enabled(Level::Info) {
+        if self.failed > 0 && enabled(Level::Info) {
             log_success(self.counter(false, limits.get()), self.slept());
         }
         self.report(Stop::Succeeded)
@@ -129,6 +136,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
                     log_retry(level, self.counter(true, limits.as_deref()), error, delay);
                 }
                 hooks.notify(error, delay);
+                self.failed = self.failed.saturating_add(1);
             }
             Step::Stop(stop) => {
                 // Error is the least verbose of the two levels a stop logs at.
@@ -219,7 +227,7 @@ impl<S: Iterator<Item = Duration>> Run<S> {
 
     #[inline]
     pub(crate) fn report(&self, stop: Stop) -> Report {
-        Report { attempts: self.attempts, slept: self.slept(), stop }
+        Report { attempts: self.attempt(), slept: self.slept(), stop }
     }
 
     /// "attempt 2/4" when the schedule says how many delays it has left, which with the
@@ -231,8 +239,9 @@ impl<S: Iterator<Item = Duration>> Run<S> {
     /// that succeeds store it there before the attempt.
     #[inline(always)]
     fn counter<'a>(&self, took_delay: bool, limits: Option<&'a Limits>) -> Counter<'a> {
-        let max = max_attempts(self.schedule.size_hint(), self.attempts, took_delay);
-        Counter { name: limits.and_then(|l| l.name.as_ref()), attempt: self.attempts, max }
+        let attempt = self.attempt();
+        let max = max_attempts(self.schedule.size_hint(), attempt, took_delay);
+        Counter { name: limits.and_then(|l| l.name.as_ref()), attempt, max }
     }
 }
 
