@@ -26,6 +26,12 @@ fn ns(n: u64) -> Duration {
     Duration::from_nanos(n)
 }
 
+/// `n` nanoseconds, for `n` up to `Duration::MAX.as_nanos()`.
+fn ns128(n: u128) -> Duration {
+    let secs = u64::try_from(n / 1_000_000_000).expect("within Duration::MAX");
+    Duration::new(secs, u32::try_from(n % 1_000_000_000).expect("below a billion"))
+}
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -96,6 +102,25 @@ fn exponential_with_a_whole_factor() {
     for factor in [2f64.powi(63) - 1024.0, 2f64.powi(63), 2f64.powi(64) - 2048.0] {
         let delays: Vec<_> = Exponential::new(ns(1)).factor(factor).max_retries(3).collect();
         assert_eq!(delays, [ns(1), ns(factor as u64), Duration::MAX], "factor {factor}");
+    }
+}
+
+#[test]
+fn exponential_with_a_power_of_two_factor_is_exact_for_every_power() {
+    // Every power from 2^0 to 2^66 (the fast path takes 2^0 to 2^62), from an odd start,
+    // against exact arithmetic: the step saturates at `Duration::MAX` and then stays there.
+    let start = Duration::new(1, 7);
+    let max = Duration::MAX.as_nanos();
+    for power in 0..=66 {
+        let factor = 2f64.powi(power);
+        let delays: Vec<_> = Exponential::new(start).factor(factor).max_retries(4).collect();
+        let mut step = start.as_nanos();
+        let mut expected = Vec::new();
+        for _ in 0..4 {
+            expected.push(if step >= max { Duration::MAX } else { ns128(step) });
+            step = step.saturating_mul(1 << power).min(max);
+        }
+        assert_eq!(delays, expected, "factor 2^{power}");
     }
 }
 

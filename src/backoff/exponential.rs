@@ -155,31 +155,40 @@ impl Law {
     }
 
     /// Use `factor` from the next step on, keeping the position in the sequence.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn set_factor(&mut self, factor: f64, cap: Span) {
         // Below 2^63 a factor converts to an integer and back with one signed instruction
         // each way, where `as u64` takes a dozen; larger whole factors are rare enough for
         // the slow path, which takes them too.
         const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+        const MANTISSA: u64 = (1 << 52) - 1;
         if factor < TWO_TO_63 && self.kind != Kind::Scale {
+            // A power of two (1, 2, 4, …) is read off its bits: its exponent is the shift,
+            // found without a conversion or a bit scan.
+            let bits = factor.to_bits();
+            let power = (bits >> 52).wrapping_sub(1023);
+            if bits & MANTISSA == 0 && power < 63 {
+                self.set_whole(1 << power, power as u8, cap);
+                return;
+            }
             let whole = factor as i64;
             if whole as f64 == factor {
                 // A whole factor keeps a step exact in whatever form it is: only the
                 // factor's own fields change. The common case, and constant-folded for a
                 // literal. `factor` is at least 1, so `whole` is positive.
-                self.set_whole(whole as u64, cap);
+                self.set_whole(whole as u64, 0, cap);
                 return;
             }
         }
         *self = self.set_factor_slow(factor, cap);
     }
 
+    /// A whole factor, and its `log2` when it is a power of two above 1 (else 0).
     #[inline(always)]
-    fn set_whole(&mut self, whole: u64, cap: Span) {
+    fn set_whole(&mut self, whole: u64, shift: u8, cap: Span) {
         self.factor = Word::new(whole);
         self.whole = true;
-        self.shift =
-            if whole > 1 && whole.is_power_of_two() { whole.trailing_zeros() as u8 } else { 0 };
+        self.shift = shift;
         self.set_stop(cap);
     }
 
@@ -195,7 +204,9 @@ impl Law {
             Next::Scale(s) => Some(scale(self.initial.get(), s)),
         };
         if whole as f64 == factor && whole != u64::MAX {
-            self.set_whole(whole, cap);
+            let shift =
+                if whole > 1 && whole.is_power_of_two() { whole.trailing_zeros() } else { 0 };
+            self.set_whole(whole, shift as u8, cap);
             if let Some(pending) = pending {
                 self.set_next(Next::exact(pending), cap);
             }
@@ -316,7 +327,7 @@ impl Exponential {
     /// # Panics
     ///
     /// If `factor` is NaN, infinite or below 1, naming the value.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub fn factor(mut self, factor: f64) -> Self {
         match Invalid::check_factor(factor) {
