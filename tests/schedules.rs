@@ -207,6 +207,37 @@ fn fibonacci_sequence() {
 }
 
 #[test]
+fn fibonacci_is_exact_across_the_word_limit_with_any_cap() {
+    // Starts and caps on both sides of u64::MAX / 3 nanoseconds (where the terms leave the
+    // one-add path), against exact arithmetic, out to `Duration::MAX`.
+    let limit = u128::from(u64::MAX / 3);
+    let max = Duration::MAX.as_nanos();
+    let starts = [1, 1_000_000_007, limit / 5, limit - 1, limit, limit + 1, u128::from(u64::MAX)];
+    let caps =
+        [None, Some(limit / 2), Some(limit - 1), Some(limit), Some(limit + 1), Some(max / 2)];
+    for start in starts {
+        // A cap below the start is refused (`max_delay` panics), so those pairs are left out.
+        for cap in caps.into_iter().filter(|cap| cap.is_none_or(|cap| cap >= start)) {
+            let mut schedule = Fibonacci::new(ns128(start)).forever();
+            if let Some(cap) = cap {
+                schedule = schedule.max_delay(ns128(cap));
+            }
+            let (mut a, mut b) = (start, start);
+            for step in 0..200 {
+                let term = a.min(max);
+                let expected = ns128(cap.map_or(term, |cap| term.min(cap)));
+                assert_eq!(
+                    schedule.next(),
+                    Some(expected),
+                    "start {start}, cap {cap:?}, step {step}"
+                );
+                (a, b) = (b, a.saturating_add(b));
+            }
+        }
+    }
+}
+
+#[test]
 fn fixed_sequence() {
     let delays: Vec<_> = Fixed::new(ms(300)).max_retries(4).collect();
     assert_eq!(delays, [ms(300); 4]);

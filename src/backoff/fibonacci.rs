@@ -39,15 +39,20 @@ pub struct Law {
     /// add a step; exact durations once past that (`wide`), saturating at `Duration::MAX`.
     current: Span,
     next: Span,
-    /// The cap in nanoseconds (`u64::MAX` when that long or longer) while the terms are
-    /// words, zero once they are wide: below it, `current` is a word and not yet the cap,
-    /// so the hot path asks one question.
+    /// While the terms are words, the lower of the cap in nanoseconds and [`WORD_LIMIT`];
+    /// zero once they are wide. Below it, `current` is not yet the cap and the next term
+    /// fits a word, so the hot path asks one question.
     stop: Word,
     wide: bool,
     /// Whether the last step was the cap; the terms wait there, so a later, higher cap
     /// resumes them.
     at_cap: bool,
 }
+
+/// Where the terms leave the hot path if no cap stops them first: below it, a term plus
+/// the next (which is at most twice the term) stays below `u64::MAX`, so the sum needs no
+/// overflow check. About 195 years of nanoseconds.
+const WORD_LIMIT: u64 = u64::MAX / 3;
 
 impl Law {
     #[inline]
@@ -58,7 +63,7 @@ impl Law {
                 initial: span,
                 current: Span::from_word(n),
                 next: Span::from_word(n),
-                stop: Word::new(u64::MAX),
+                stop: Word::new(WORD_LIMIT),
                 wide: false,
                 at_cap: false,
             },
@@ -105,7 +110,7 @@ impl Growth for Law {
     #[inline]
     fn set_cap(&mut self, cap: Span) {
         if !self.wide {
-            self.stop = Word::new(cap.nanos_or_max());
+            self.stop = Word::new(cap.nanos_or_max().min(WORD_LIMIT));
         }
     }
 
@@ -114,13 +119,9 @@ impl Growth for Law {
         let current = self.current.word();
         if current < self.stop.get() {
             let next = self.next.word();
-            if let Some(after) = current.checked_add(next) {
-                if after != u64::MAX {
-                    self.current.set_word(next);
-                    self.next.set_word(after);
-                    return Some(current);
-                }
-            }
+            self.current.set_word(next);
+            self.next.set_word(current + next);
+            return Some(current);
         }
         None
     }
@@ -128,13 +129,13 @@ impl Growth for Law {
     // Always inlined: the cap is one question, the rare cases are behind a call.
     #[inline(always)]
     fn full_step(&mut self, cap: Span) -> Duration {
-        if !self.wide && self.current.word() >= self.stop.get() {
-            // `current` is a real term at or above the cap, which so fits in u64
-            // nanoseconds and is reached.
+        let stop = self.stop.get();
+        if !self.wide && stop < WORD_LIMIT {
+            // The stop is the cap, and `current` a real term at or above it: reached.
             self.at_cap = true;
             return cap.get();
         }
-        // Past u64 nanoseconds, or about to be.
+        // Past the word limit: the rest in `Duration`s, which compare with the cap too.
         let step;
         (*self, step) = self.next_wide(cap.get());
         step
