@@ -31,8 +31,9 @@ pub(crate) enum Step {
 /// so a retry without limits keeps the schedule and sixteen bytes.
 pub(crate) struct Run<S> {
     schedule: S,
-    /// The attempts that failed so far; the one running is number `failed + 1`. Counting
-    /// failures rather than starts leaves a first try that succeeds nothing to store.
+    /// The attempts that failed and were retried: the one running (or the last, once the
+    /// run stops) is number `failed + 1`. Counting these rather than starts leaves a first
+    /// try that succeeds nothing to store.
     failed: u32,
     /// The time slept, as `Duration`'s two parts: kept apart, the nanoseconds share eight
     /// bytes with `failed` rather than pad a `Duration` of their own.
