@@ -175,7 +175,8 @@ impl Law {
             if whole as f64 == factor {
                 // A whole factor keeps a step exact in whatever form it is: only the
                 // factor's own fields change. The common case, and constant-folded for a
-                // literal. `factor` is at least 1, so `whole` is positive.
+                // literal. `factor` is at least 1, so `whole` is positive, and not a power
+                // of two (those were taken above), so it multiplies rather than shifts.
                 self.set_whole(whole as u64, 0, cap);
                 return;
             }
