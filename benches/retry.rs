@@ -34,7 +34,8 @@
 //!   relentless skips the sleep for zero delays by itself, but returns `Pending` once to
 //!   yield, so it is polled one extra time. The `block_on/*` rows hand the future to
 //!   `futures::executor::block_on` instead, with its thread-local waker, as a first test of
-//!   a retry would.
+//!   a retry would; `block_on/*_no_sleep` do the same with `no_sleep` for both crates, so
+//!   neither future holds a timer's code.
 //! * `tokio/*`: tokio-retry has no way to swap its sleep: it always creates a tokio timer,
 //!   so it needs a runtime (a current-thread one, built once outside the timed loop). Its
 //!   rows sit in their own group beside persevere under the same runtime and the same
@@ -90,7 +91,8 @@ const RETRIES: usize = 3;
 const OWN_INITIAL: Duration = Duration::from_millis(100);
 const OWN_CAP: Duration = Duration::from_secs(5);
 
-/// The sleep of the async `own` rows: ready at once, whatever the delay.
+/// The sleep of the async `own` rows and the `block_on/*_no_sleep` rows: ready at once,
+/// whatever the delay.
 fn no_sleep(_: Duration) -> std::future::Ready<()> {
     std::future::ready(())
 }
@@ -464,6 +466,22 @@ macro_rules! rows {
                 warm_then_bench(bencher, || {
                     let left = Cell::new(black_box(FAILURES));
                     block_on(future::retry(schedule(), || async { flaky(&left) }).call())
+                });
+            }
+
+            #[divan::bench]
+            fn persevere_no_sleep(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    block_on(future::retry(schedule(), || async { flaky(&left) }).sleep(no_sleep).call())
+                });
+            }
+
+            #[divan::bench]
+            fn backon_no_sleep(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    block_on((|| async { flaky(&left) }).retry(schedule()).sleep(no_sleep))
                 });
             }
 
