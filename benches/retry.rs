@@ -34,8 +34,9 @@
 //!   relentless skips the sleep for zero delays by itself, but returns `Pending` once to
 //!   yield, so it is polled one extra time. The `block_on/*` rows hand the future to
 //!   `futures::executor::block_on` instead, with its thread-local waker, as a first test of
-//!   a retry would; `block_on/*_no_sleep` do the same with `no_sleep` for both crates, so
-//!   neither future holds a timer's code.
+//!   a retry would. The `*_no_sleep` rows, in place, moved and under `block_on`, give both
+//!   crates `no_sleep` instead, so neither future holds a timer's code: the issue that asked
+//!   for these benches measured its async rows that way.
 //! * `tokio/*`: tokio-retry has no way to swap its sleep: it always creates a tokio timer,
 //!   so it needs a runtime (a current-thread one, built once outside the timed loop). Its
 //!   rows sit in their own group beside persevere under the same runtime and the same
@@ -91,7 +92,7 @@ const RETRIES: usize = 3;
 const OWN_INITIAL: Duration = Duration::from_millis(100);
 const OWN_CAP: Duration = Duration::from_secs(5);
 
-/// The sleep of the async `own` rows and the `block_on/*_no_sleep` rows: ready at once,
+/// The sleep of the async `own` rows and the `*_no_sleep` rows: ready at once,
 /// whatever the delay.
 fn no_sleep(_: Duration) -> std::future::Ready<()> {
     std::future::ready(())
@@ -423,6 +424,23 @@ macro_rules! rows {
         }
 
         #[divan::bench]
+        fn persevere_no_sleep(bencher: Bencher) {
+            warm_then_bench(bencher, || {
+                let left = Cell::new(black_box(FAILURES));
+                let retry = future::retry(schedule(), || async { flaky(&left) });
+                poll_in_place(pin!(retry.sleep(no_sleep).call()))
+            });
+        }
+
+        #[divan::bench]
+        fn backon_no_sleep(bencher: Bencher) {
+            warm_then_bench(bencher, || {
+                let left = Cell::new(black_box(FAILURES));
+                poll_in_place(pin!((|| async { flaky(&left) }).retry(schedule()).sleep(no_sleep)))
+            });
+        }
+
+        #[divan::bench]
         fn relentless_async(bencher: Bencher) {
             warm_then_bench(bencher, || {
                 let left = Cell::new(black_box(FAILURES));
@@ -453,6 +471,23 @@ macro_rules! rows {
                 warm_then_bench(bencher, || {
                     let left = Cell::new(black_box(FAILURES));
                     poll_moved((|| async { flaky(&left) }).retry(schedule()).sleep(future::sleep))
+                });
+            }
+
+            #[divan::bench]
+            fn persevere_no_sleep(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    let retry = future::retry(schedule(), || async { flaky(&left) });
+                    poll_moved(retry.sleep(no_sleep).call())
+                });
+            }
+
+            #[divan::bench]
+            fn backon_no_sleep(bencher: Bencher) {
+                warm_then_bench(bencher, || {
+                    let left = Cell::new(black_box(FAILURES));
+                    poll_moved((|| async { flaky(&left) }).retry(schedule()).sleep(no_sleep))
                 });
             }
         }
