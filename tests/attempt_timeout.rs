@@ -66,6 +66,27 @@ async fn a_slow_attempt_is_cut_at_its_limit_on_tokios_paused_clock() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_mutating_operation_is_cut_at_its_limit_too() {
+    // `retry_mut` runs its own copy of the loop; with a timeout it must watch its attempts.
+    let start = tokio::time::Instant::now();
+    let mut attempts = 0;
+    let (result, report) = future::retry_mut(Fixed::new(secs(1)).max_retries(1), async || {
+        attempts += 1;
+        tokio::time::sleep(secs(60)).await;
+        Ok::<_, Error>(attempts)
+    })
+    .attempt_timeout(secs(3), || Error::TimedOut)
+    .sleep(tokio::time::sleep)
+    .call_with_report()
+    .await;
+    assert_eq!(result, Err(Error::TimedOut));
+    assert_eq!((report.attempts, report.stop), (2, Stop::ScheduleExhausted));
+    assert_eq!(attempts, 2);
+    // Two attempts of 3 s and one delay of 1 s, in virtual time.
+    assert_eq!(start.elapsed(), secs(7));
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_attempt_within_its_limit_is_not_cut() {
     let calls = AtomicU32::new(0);
     let result = future::retry(Fixed::new(secs(1)).max_retries(3), || async {

@@ -99,6 +99,25 @@ fn two_deep_async() {
 }
 
 #[test]
+fn two_deep_async_with_a_mutating_outer_operation() {
+    // `retry_mut` runs its own copy of the loop; marked, it must watch its attempts too.
+    let calls = Cell::new(0);
+    let service = || async {
+        calls.set(calls.get() + 1);
+        Err::<(), _>("down")
+    };
+    let mut outer_attempts = 0;
+    let outer = future::retry_mut(no_wait(2), async || {
+        outer_attempts += 1;
+        future::retry(no_wait(4), service).call().await
+    })
+    .sole_layer()
+    .call();
+    assert_eq!(futures::executor::block_on(outer), Err("down"));
+    assert_eq!((outer_attempts, calls.get()), (3, 3));
+}
+
+#[test]
 fn three_deep_async_across_a_multi_thread_runtime() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

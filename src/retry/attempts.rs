@@ -3,22 +3,23 @@
 //! [`retry_loop!`] emits the loop into the module that invokes it, under the maybe-async
 //! attribute it is given: `must_be_async` keeps it a future, `must_be_sync` strips `async`
 //! and `.await` into a plain function. Each flavour's module brings the same-named helpers
-//! the loop calls: the `Operation` trait that starts an attempt, the `Sleeper` trait that
-//! waits, and the `attempt!` macro that runs one attempt inside the one-layer scope.
+//! the loop calls: the `Operation` trait that starts an attempt and the `Sleeper` trait that
+//! waits, and names the macro that runs one attempt inside the one-layer scope.
 
 use super::Report;
 
 /// Emits `$name`, the loop both flavours run: attempt, ask the decision core, sleep, until
-/// the core says stop. `$Operation` is the flavour's trait for what it can retry; the async
-/// flavour emits the loop twice, for operations whose attempts borrow them and for those
-/// whose attempts do not.
+/// the core says stop. `$Operation` is the flavour's trait for what it can retry, and
+/// `$attempt` the macro that runs one attempt; the async flavour emits the loop for
+/// operations whose attempts borrow them and for those whose attempts do not, each once
+/// with attempts awaited as they are and once with attempts watched (`future.rs` says why).
 ///
 /// The loop is a function returning an `async move` block (a plain block once maybe-async
 /// strips it) rather than an `async fn`: an `async fn` copies its arguments into its body,
 /// so its future would hold the retry twice, while the block captures it once and works on
 /// its fields in place.
 macro_rules! retry_loop {
-    ($flavour:path, $name:ident, $Operation:ident) => {
+    ($flavour:path, $name:ident, $Operation:ident, $attempt:ident) => {
         #[$flavour]
         #[inline]
         pub(super) fn $name<S, Op, H, Sl, C, L, T, E, R>(
@@ -44,7 +45,7 @@ macro_rules! retry_loop {
                         let attempt =
                             retry.run.begin(Op::HANDS_ATTEMPT, &mut retry.limits, &retry.clock);
                         let sole = retry.limits.get().is_some_and(|l| l.sole_layer);
-                        let (outcome, timed_out) = attempt!(retry, attempt, sole);
+                        let (outcome, timed_out) = $attempt!(retry, attempt, sole);
                         match outcome {
                             Ok(value) => {
                                 return R::end(Ok(value), retry.run.succeeded(&retry.limits));

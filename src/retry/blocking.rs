@@ -159,7 +159,7 @@ macro_rules! attempt {
 #[allow(unused_imports)] // used by the loop `retry_loop!` emits
 use attempt;
 
-retry_loop!(maybe_async::must_be_sync, attempts, Operation);
+retry_loop!(maybe_async::must_be_sync, attempts, Operation, attempt);
 
 /// What a blocking retry can run: the closures [`retry`] and [`retry_with`] take.
 ///

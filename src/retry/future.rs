@@ -11,7 +11,9 @@
 //!
 //! The loop is written once, as async code, and compiled here as it is
 //! (`maybe_async::must_be_async`); this module brings the async helpers it calls: an attempt
-//! is the operation's future, polled inside the one-layer scope, and a sleep is a future.
+//! is the operation's future, polled inside the one-layer scope, and a sleep is a future. It
+//! compiles the loop twice, once awaiting each attempt as it is, for retries whose types rule
+//! out an attempt timeout and the one-layer scope, and once watching each attempt for them.
 //!
 //! [`futures-timer`]: https://docs.rs/futures-timer
 //!
@@ -246,14 +248,23 @@ impl<S, Op, E, W, N, A, G, L, Sl, C> Retry<S, Op, Hooks<E, W, N, A, G>, L, Sl, C
     }
 }
 
-/// One attempt: the operation's future, awaited in place; with whether it timed out.
-///
-/// A sole-layer retry enters the one-layer scope around each poll of it, so the scope holds
-/// wherever the task runs. With an attempt timeout, the timer (a sleep of the retry's own
-/// sleeper) is polled beside it, and the attempt's future is dropped when it fires. The pins
-/// are moved into the poll closure, so the retry's future keeps one pointer to each; a retry
-/// without a timeout holds no timer and no pointer to one.
-macro_rules! attempt {
+/// One attempt, awaited as it is: the loop of a retry whose types rule out both an attempt
+/// timeout and the one-layer scope (no limits set), which then holds no state for them.
+macro_rules! bare {
+    ($retry:ident, $attempt:expr, $sole:expr) => {{
+        debug_assert!(!$sole && $retry.hooks.attempt_timeout().is_none());
+        ($retry.op.start($attempt).await, false)
+    }};
+}
+#[allow(unused_imports)] // used by the loop `retry_loop!` emits
+use bare;
+
+/// One attempt, watched: a sole-layer retry enters the one-layer scope around each poll of
+/// it, so the scope holds wherever the task runs, and with an attempt timeout the timer (a
+/// sleep of the retry's own sleeper) is polled beside it, the attempt's future dropped when
+/// it fires. The pins are moved into the poll closure, so the retry's future keeps one
+/// pointer to each; a retry without a timeout holds no timer and no pointer to one.
+macro_rules! watched {
     ($retry:ident, $attempt:expr, $sole:expr) => {
         if $sole || $retry.hooks.attempt_timeout().is_some() {
             let mut running = pin!($retry.op.start($attempt));
@@ -273,27 +284,40 @@ macro_rules! attempt {
     };
 }
 #[allow(unused_imports)] // used by the loop `retry_loop!` emits
-use attempt;
+use watched;
 
-retry_loop!(maybe_async::must_be_async, attempts, Operation);
-retry_loop!(maybe_async::must_be_async, attempts_mut, OperationMut);
+retry_loop!(maybe_async::must_be_async, bare_attempts, Operation, bare);
+retry_loop!(maybe_async::must_be_async, watched_attempts, Operation, watched);
+retry_loop!(maybe_async::must_be_async, bare_attempts_mut, OperationMut, bare);
+retry_loop!(maybe_async::must_be_async, watched_attempts_mut, OperationMut, watched);
 
-/// The `call` methods of one operation shape, which run the loop emitted for its trait.
+/// The `call` methods of one operation shape with one kind of hooks and limits, which run
+/// the copy of the loop given.
+///
+/// A retry whose types rule out both an attempt timeout and the one-layer scope (no limits,
+/// no timeout) runs the loop that awaits each attempt as it is; any other, the loop that
+/// watches each attempt. Two copies rather than a branch in one, because a future keeps
+/// room and a resume point for every `.await` in its body, even one its types never reach;
+/// chosen by the impl an inherent method sits in, because a trait that chose would make
+/// the compiler prove its bounds for every lifetime when it checks the retry is `Send`,
+/// which fails for errors that borrow.
 macro_rules! calls {
-    ($Shape:ident, $Operation:ident, $attempts:ident) => {
-        impl<S, F, H, L, Sl, C> Retry<S, $Shape<F>, H, L, Sl, C>
+    (
+        $Shape:ident, $Operation:ident, $attempts:ident,
+        impl<$($g:ident),*> $H:ty, $L:ty, fn<$($m:ident),*>
+    ) => {
+        impl<S, F, Sl, C, $($g),*> Retry<S, $Shape<F>, $H, $L, Sl, C>
         where
             S: Iterator<Item = Duration>,
             Sl: Sleeper,
             C: Clock,
-            L: LimitSlot,
         {
             /// Run the retry: the first `Ok`, or the last error when retrying stops.
             #[inline]
-            pub fn call<T, E>(self) -> impl Future<Output = Result<T, E>>
+            pub fn call<$($m),*>(self) -> impl Future<Output = Result<T, E>>
             where
                 $Shape<F>: $Operation<T, E>,
-                H: RetryHooks<E>,
+                $H: RetryHooks<E>,
                 E: Display,
             {
                 $attempts(self, JustResult)
@@ -316,10 +340,12 @@ macro_rules! calls {
             /// # });
             /// ```
             #[inline]
-            pub fn call_with_report<T, E>(self) -> impl Future<Output = (Result<T, E>, Report)>
+            pub fn call_with_report<$($m),*>(
+                self,
+            ) -> impl Future<Output = (Result<T, E>, Report)>
             where
                 $Shape<F>: $Operation<T, E>,
-                H: RetryHooks<E>,
+                $H: RetryHooks<E>,
                 E: Display,
             {
                 $attempts(self, WithReport)
@@ -328,9 +354,22 @@ macro_rules! calls {
     };
 }
 
-calls!(Plain, Operation, attempts);
-calls!(WithAttempt, Operation, attempts);
-calls!(Mutating, OperationMut, attempts_mut);
+calls!(Plain, Operation, bare_attempts, impl<E, W, N, A, G> Hooks<E, W, N, A, G>, Unset, fn<T>);
+calls!(
+    Plain, Operation, watched_attempts,
+    impl<E, W, N, A, G, M> Hooks<E, W, N, A, G, Timeout<M>>, Unset, fn<T>
+);
+calls!(Plain, Operation, watched_attempts, impl<H> H, Limits, fn<T, E>);
+calls!(WithAttempt, Operation, watched_attempts, impl<H> H, Limits, fn<T, E>);
+calls!(
+    Mutating, OperationMut, bare_attempts_mut,
+    impl<E, W, N, A, G> Hooks<E, W, N, A, G>, Unset, fn<T>
+);
+calls!(
+    Mutating, OperationMut, watched_attempts_mut,
+    impl<E, W, N, A, G, M> Hooks<E, W, N, A, G, Timeout<M>>, Unset, fn<T>
+);
+calls!(Mutating, OperationMut, watched_attempts_mut, impl<H> H, Limits, fn<T, E>);
 
 /// What an async retry made by [`retry`] or [`retry_with`] can run: a closure returning a
 /// future that does not borrow the closure.
