@@ -35,6 +35,7 @@
 
 use std::fmt::Display;
 use std::future::{Future, poll_fn};
+use std::mem::ManuallyDrop;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -521,14 +522,32 @@ mod sealed {
 /// ```
 #[inline]
 pub fn sleep(delay: Duration) -> Sleep {
-    Sleep { timer: (!delay.is_zero()).then(|| futures_timer::Delay::new(delay)) }
+    Sleep { timer: ManuallyDrop::new((!delay.is_zero()).then(|| futures_timer::Delay::new(delay))) }
 }
 
 /// The future returned by [`sleep`].
 #[derive(Debug)]
 #[must_use = "a sleep does nothing unless awaited"]
 pub struct Sleep {
-    timer: Option<futures_timer::Delay>,
+    /// Released by `Sleep`'s own `Drop`, never by drop glue: a retry's future drops a sleep
+    /// at every retry, and the timer's glue (futures-timer's `Drop` and an `Arc`) inlined
+    /// there made every retry's `poll` bigger, its first try included. Out of line it costs
+    /// a zero delay one test.
+    timer: ManuallyDrop<Option<futures_timer::Delay>>,
+}
+
+impl Drop for Sleep {
+    #[inline]
+    fn drop(&mut self) {
+        if self.timer.is_some() {
+            release(&mut self.timer);
+        }
+    }
+}
+
+#[inline(never)]
+fn release(timer: &mut Option<futures_timer::Delay>) {
+    drop(timer.take());
 }
 
 impl Future for Sleep {
@@ -536,7 +555,7 @@ impl Future for Sleep {
 
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match &mut self.timer {
+        match &mut *self.timer {
             Some(timer) => Pin::new(timer).poll(cx),
             None => Poll::Ready(()),
         }
