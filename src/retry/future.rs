@@ -304,9 +304,14 @@ retry_loop!(maybe_async::must_be_async, watched_attempts_mut, OperationMut, watc
 /// which fails for errors that borrow.
 macro_rules! calls {
     (
+        $(#[$doc:meta])*
         $Shape:ident, $Operation:ident, $attempts:ident,
         impl<$($g:ident),*> $H:ty, $L:ty, fn<$($m:ident),*>
     ) => {
+        $(#[$doc])*
+        ///
+        /// Every retry has the same `call` methods; each kind of hooks and limits has its
+        /// own block of them, so that a retry runs only the code its settings can reach.
         impl<S, F, Sl, C, $($g),*> Retry<S, $Shape<F>, $H, $L, Sl, C>
         where
             S: Iterator<Item = Duration>,
@@ -355,22 +360,49 @@ macro_rules! calls {
     };
 }
 
-calls!(Plain, Operation, bare_attempts, impl<E, W, N, A, G> Hooks<E, W, N, A, G>, Unset, fn<T>);
 calls!(
+    /// Running a retry that sets no limits and no attempt timeout: each attempt's future is
+    /// awaited as it is.
+    Plain, Operation, bare_attempts,
+    impl<E, W, N, A, G> Hooks<E, W, N, A, G>, Unset, fn<T>
+);
+calls!(
+    /// Running a retry with an attempt timeout and no limits: each attempt is raced against
+    /// its timer.
     Plain, Operation, watched_attempts,
     impl<E, W, N, A, G, M> Hooks<E, W, N, A, G, Timeout<M>>, Unset, fn<T>
 );
-calls!(Plain, Operation, watched_attempts, impl<H> H, Limits, fn<T, E>);
-calls!(WithAttempt, Operation, watched_attempts, impl<H> H, Limits, fn<T, E>);
 calls!(
+    /// Running a retry with limits (`max_elapsed`, `sole_layer`, a budget, a name, or a
+    /// [`Policy`](crate::Policy)'s): each attempt is watched for the one-layer scope and
+    /// any attempt timeout.
+    Plain, Operation, watched_attempts,
+    impl<H> H, Limits, fn<T, E>
+);
+calls!(
+    /// Running a retry made by [`retry_with`], which always carries limits: each attempt is
+    /// watched for the one-layer scope and any attempt timeout.
+    WithAttempt, Operation, watched_attempts,
+    impl<H> H, Limits, fn<T, E>
+);
+calls!(
+    /// Running a [`retry_mut`] that sets no limits and no attempt timeout: each attempt's
+    /// future is awaited as it is.
     Mutating, OperationMut, bare_attempts_mut,
     impl<E, W, N, A, G> Hooks<E, W, N, A, G>, Unset, fn<T>
 );
 calls!(
+    /// Running a [`retry_mut`] with an attempt timeout and no limits: each attempt is raced
+    /// against its timer.
     Mutating, OperationMut, watched_attempts_mut,
     impl<E, W, N, A, G, M> Hooks<E, W, N, A, G, Timeout<M>>, Unset, fn<T>
 );
-calls!(Mutating, OperationMut, watched_attempts_mut, impl<H> H, Limits, fn<T, E>);
+calls!(
+    /// Running a [`retry_mut`] with limits: each attempt is watched for the one-layer scope
+    /// and any attempt timeout.
+    Mutating, OperationMut, watched_attempts_mut,
+    impl<H> H, Limits, fn<T, E>
+);
 
 /// What an async retry made by [`retry`] or [`retry_with`] can run: a closure returning a
 /// future that does not borrow the closure.
