@@ -360,47 +360,38 @@ macro_rules! calls {
     };
 }
 
-calls!(
-    /// Running a retry that sets no limits and no attempt timeout: each attempt's future is
-    /// awaited as it is.
-    Plain, Operation, bare_attempts,
-    impl<E, W, N, A, G> Hooks<E, W, N, A, G>, Unset, fn<T>
-);
-calls!(
-    /// Running a retry with an attempt timeout and no limits: each attempt is raced against
-    /// its timer.
-    Plain, Operation, watched_attempts,
-    impl<E, W, N, A, G, M> Hooks<E, W, N, A, G, Timeout<M>>, Unset, fn<T>
-);
-calls!(
-    /// Running a retry with limits (`max_elapsed`, `sole_layer`, a budget, a name, or a
-    /// [`Policy`](crate::Policy)'s): each attempt is watched for the one-layer scope and
-    /// any attempt timeout.
-    Plain, Operation, watched_attempts,
-    impl<H> H, Limits, fn<T, E>
-);
+/// The three blocks of `call` methods of an operation shape whose retry may set limits and
+/// an attempt timeout or neither; `$what` names such a retry in their docs.
+macro_rules! shape_calls {
+    ($what:literal, $Shape:ident, $Operation:ident, $bare:ident, $watched:ident) => {
+        calls!(
+            #[doc = concat!("Running ", $what, " that sets no limits and no attempt timeout:")]
+            /// each attempt's future is awaited as it is.
+            $Shape, $Operation, $bare,
+            impl<E, W, N, A, G> Hooks<E, W, N, A, G>, Unset, fn<T>
+        );
+        calls!(
+            #[doc = concat!("Running ", $what, " with an attempt timeout and no limits:")]
+            /// each attempt is raced against its timer.
+            $Shape, $Operation, $watched,
+            impl<E, W, N, A, G, M> Hooks<E, W, N, A, G, Timeout<M>>, Unset, fn<T>
+        );
+        calls!(
+            #[doc = concat!("Running ", $what, " with limits (`max_elapsed`, `sole_layer`,")]
+            /// a budget, a name, or a [`Policy`](crate::Policy)'s): each attempt is watched
+            /// for the one-layer scope and any attempt timeout.
+            $Shape, $Operation, $watched,
+            impl<H> H, Limits, fn<T, E>
+        );
+    };
+}
+
+shape_calls!("a retry", Plain, Operation, bare_attempts, watched_attempts);
+shape_calls!("a [`retry_mut`]", Mutating, OperationMut, bare_attempts_mut, watched_attempts_mut);
 calls!(
     /// Running a retry made by [`retry_with`], which always carries limits: each attempt is
     /// watched for the one-layer scope and any attempt timeout.
     WithAttempt, Operation, watched_attempts,
-    impl<H> H, Limits, fn<T, E>
-);
-calls!(
-    /// Running a [`retry_mut`] that sets no limits and no attempt timeout: each attempt's
-    /// future is awaited as it is.
-    Mutating, OperationMut, bare_attempts_mut,
-    impl<E, W, N, A, G> Hooks<E, W, N, A, G>, Unset, fn<T>
-);
-calls!(
-    /// Running a [`retry_mut`] with an attempt timeout and no limits: each attempt is raced
-    /// against its timer.
-    Mutating, OperationMut, watched_attempts_mut,
-    impl<E, W, N, A, G, M> Hooks<E, W, N, A, G, Timeout<M>>, Unset, fn<T>
-);
-calls!(
-    /// Running a [`retry_mut`] with limits: each attempt is watched for the one-layer scope
-    /// and any attempt timeout.
-    Mutating, OperationMut, watched_attempts_mut,
     impl<H> H, Limits, fn<T, E>
 );
 
